@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flushlat.bpf.c - record FlashStrike meta-flush durations into a MetaStore
+ * laid out exactly like the in-process one (per-CPU, merged in user space),
+ * plus a log-linear histogram, an in-flight view and a per-process breakdown.
+ *
+ * Updates use atomics: a uprobe program can be preempted on the same CPU
+ * by another task hitting the same probe (lessons.md, lesson 1), so plain
+ * read-modify-write on a per-CPU value can lose updates.
+ */
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/ptrace.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+
+#include "flushlat/metastore_layout.h"
+#include "flushlat/hist.h"
+#include "flushlat.h"
+
+#define CAS_TRIES 64
+
+const volatile __u32 clock_mode = FL_CLOCK_RECORDER;
+const volatile bool start_attached = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct metastore);
+} metastore SEC(".maps");
+
+struct hist {
+	__u64 b[FL_HIST_NBUCKETS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist);
+} hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FL_INFLIGHT_MAX);
+	__type(key, struct fl_inflight_key);
+	__type(value, struct fl_inflight_val);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FL_PROCS_MAX);
+	__type(key, __u32);
+	__type(value, struct metastore);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FL_CNT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+/* min/max with a bounded CAS loop: exact under same-CPU preemption */
+static __always_inline void update_min(__u64 *p, __u64 v)
+{
+	for (int i = 0; i < CAS_TRIES; i++) {
+		__u64 cur = *(volatile __u64 *)p;
+
+		if (v >= cur)
+			return;
+		if (__sync_val_compare_and_swap(p, cur, v) == cur)
+			return;
+	}
+	count(FL_CNT_CAS_GIVEUP);
+}
+
+static __always_inline void update_max(__u64 *p, __u64 v)
+{
+	for (int i = 0; i < CAS_TRIES; i++) {
+		__u64 cur = *(volatile __u64 *)p;
+
+		if (v <= cur)
+			return;
+		if (__sync_val_compare_and_swap(p, cur, v) == cur)
+			return;
+	}
+	count(FL_CNT_CAS_GIVEUP);
+}
+
+static __always_inline void record_into(struct metastore *ms, __u64 d)
+{
+	struct duration64 *m = &ms->maintenance_meta_flush;
+
+	__sync_fetch_and_add(&m->total_ns.value, d);
+	__sync_fetch_and_add(&m->samples.value, 1);
+	update_min(&m->min_ns.value, d);
+	update_max(&m->max_ns.value, d);
+}
+
+static __always_inline void record(__u32 tgid, __u64 d)
+{
+	static const struct metastore empty = {
+		.maintenance_meta_flush.min_ns.value = FL_MIN_EMPTY,
+	};
+	struct metastore *ms;
+	struct hist *h;
+	__u32 zero = 0, b;
+
+	ms = bpf_map_lookup_elem(&metastore, &zero);
+	if (ms)
+		record_into(ms, d);
+	h = bpf_map_lookup_elem(&hist, &zero);
+	b = fl_hist_bucket(d);
+	if (h && b < FL_HIST_NBUCKETS)
+		__sync_fetch_and_add(&h->b[b], 1);
+
+	ms = bpf_map_lookup_elem(&procs, &tgid);
+	if (!ms) {
+		/* a new per-CPU element starts with every CPU's copy = empty */
+		if (bpf_map_update_elem(&procs, &tgid, &empty, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&procs, &tgid)) {
+			count(FL_CNT_PROC_FULL);
+			return;
+		}
+		ms = bpf_map_lookup_elem(&procs, &tgid);
+		if (!ms)
+			return;
+	}
+	record_into(ms, d);
+}
+
+SEC("usdt")
+int BPF_USDT(meta_flush_start, __u64 start_ns)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct fl_inflight_key k = { .tgid = id >> 32, .start_ns = start_ns };
+	struct fl_inflight_val v = { .kstart_ns = bpf_ktime_get_ns(), .tid = (__u32)id };
+
+	(void)ctx;
+
+	if (bpf_map_update_elem(&inflight, &k, &v, BPF_ANY))
+		count(FL_CNT_INFLIGHT_FULL);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(meta_flush_done, __u64 start_ns, __u64 end_ns)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct fl_inflight_key k = { .tgid = tgid, .start_ns = start_ns };
+	struct fl_inflight_val *v = NULL;
+	__u64 d;
+
+	(void)ctx;
+	if (start_attached)
+		v = bpf_map_lookup_elem(&inflight, &k);
+	if (clock_mode == FL_CLOCK_KERNEL) {
+		if (!v) {
+			count(FL_CNT_UNMATCHED);
+			return 0;
+		}
+		d = now - v->kstart_ns;
+	} else {
+		if (start_attached && !v)
+			count(FL_CNT_UNMATCHED);
+		d = end_ns - start_ns;
+	}
+	if (v)
+		bpf_map_delete_elem(&inflight, &k);
+	record(tgid, d);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

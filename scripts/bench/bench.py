@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""bench.py - what tracing costs (issue 6). Driven by scripts/bench.sh.
+
+Every comparison is made side by side inside one run: each trial runs every
+variant once, in turn, and the table reports medians over trials. A stage whose
+binaries are missing writes -1 for its keys and is named in "missing".
+"""
+import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
+
+SPIN_RE = re.compile(r"spin:\s*(\d+)\s+pairs in\s+(\d+)\s+ns")
+KEYS = ["untraced_extra_instr_per_flush", "untraced_extra_ns_per_flush", "floor_ns_per_flush",
+        "flushlat_ns_per_flush", "flushlat_kernel_clock_ns_per_flush", "flushlat_lean_ns_per_flush",
+        "bpftrace_ns_per_flush", "bpf_run_ns_per_event", "attach_ms_flushlat", "attach_ms_bpftrace",
+        "rss_kb_flushlat", "rss_kb_bpftrace", "scrape_us", "http_scrape_us",
+        "max_events_per_sec_lossless", "nop1_ns_per_hit", "nop5_ns_per_hit"]
+
+BT_SCRIPT = ("usdt:{p}:flashstrike:meta_flush_start {{ @s[tid] = nsecs; }} "
+             "usdt:{p}:flashstrike:meta_flush_done /@s[tid]/ {{ @st = stats(nsecs - @s[tid]); "
+             "@h = hist(nsecs - @s[tid]); delete(@s[tid]); }}")
+
+
+class Bench:
+    def __init__(self, a):
+        self.a, self.bin = a, os.path.join(a.build_dir, "bin")
+        self.res = {k: -1 for k in KEYS}
+        self.missing, self.tmp = [], tempfile.mkdtemp(prefix="flushlat-bench.")
+
+    def exe(self, name):
+        p = os.path.join(self.bin, name)
+        return p if os.access(p, os.X_OK) else None
+
+    def need(self, stage, *names):
+        bad = [n for n in names if not (self.exe(n) or shutil.which(n))]
+        if bad:
+            self.missing.append("%s (no %s)" % (stage, ", ".join(bad)))
+        return not bad
+
+    # ---- tracers ---------------------------------------------------------
+    def tracer_cmd(self, kind, pid, path):
+        if kind == "floor":
+            return [self.exe("flushlat_floor"), "-p", str(pid), "-b", path]
+        if kind == "bpftrace":
+            return ["bpftrace", "-p", str(pid), "-e", BT_SCRIPT.format(p=path)]
+        extra = {"flushlat": ["--clock", "recorder"], "flushlat_kclock": ["--clock", "kernel"],
+                 "flushlat_lean": ["--lean"]}[kind]
+        return [self.exe("flushlat"), "-p", str(pid), "-b", path,
+                "--output", os.path.join(self.tmp, "out.json"), "--format", "json"] + extra
+
+    def spin_once(self, kind, pairs, rec="flush_recorder", writers=1):
+        """ns per pair of one --spin run, with tracer `kind` (None = untraced)."""
+        path = self.exe(rec)
+        cmd = [path, "--spin", str(pairs), "--writers", str(writers)]
+        if kind:
+            cmd.insert(3, "--wait-for-tracer=20")
+        r = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        t = None
+        if kind:
+            t = subprocess.Popen(self.tracer_cmd(kind, r.pid, path), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        _, err = r.communicate(timeout=120)
+        if t:
+            self.stop(t)
+        m = SPIN_RE.search(err or "")
+        if r.returncode != 0 or not m:
+            raise RuntimeError("%s --spin failed (%s): %s" % (rec, kind, (err or "").strip()[-200:]))
+        return int(m.group(2)) / int(m.group(1))
+
+    @staticmethod
+    def stop(p):
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    # ---- items -----------------------------------------------------------
+    def traced_cost(self):
+        """Items 1 (ns part) and 2: interleaved variants per trial, medians."""
+        if not self.need("traced cost", "flush_recorder", "flushlat_floor"):
+            return
+        kinds = ["floor"]
+        if self.exe("flushlat"):
+            kinds += ["flushlat", "flushlat_kclock", "flushlat_lean"]
+        else:
+            self.missing.append("flushlat variants (no flushlat)")
+        if shutil.which("bpftrace"):
+            kinds.append("bpftrace")
+        samples = {k: [] for k in kinds + ["none", "noprobes"]}
+        for _ in range(self.a.trials):
+            samples["none"].append(self.spin_once(None, self.a.pairs))
+            if self.exe("flush_recorder_noprobes"):
+                samples["noprobes"].append(self.spin_once(None, self.a.pairs, "flush_recorder_noprobes"))
+            for k in kinds:
+                samples[k].append(self.spin_once(k, self.a.pairs))
+        med = {k: statistics.median(v) for k, v in samples.items() if v}
+        self.med = med
+        base = med["none"]
+        key = {"floor": "floor_ns_per_flush", "flushlat": "flushlat_ns_per_flush",
+               "flushlat_kclock": "flushlat_kernel_clock_ns_per_flush",
+               "flushlat_lean": "flushlat_lean_ns_per_flush", "bpftrace": "bpftrace_ns_per_flush"}
+        for k in kinds:
+            self.res[key[k]] = round(med[k] - base, 1)
+        if "noprobes" in med:
+            self.res["untraced_extra_ns_per_flush"] = round(base - med["noprobes"], 2)
+
+    def callgrind(self, rec, n):
+        out = os.path.join(self.tmp, "cg.%s.%d" % (rec, n))
+        p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                            self.exe(rec), "--spin", str(n)], capture_output=True, text=True)
+        m = re.search(r"Collected\s*:\s*(\d+)", p.stderr)
+        if not m:
+            raise RuntimeError("callgrind failed: " + p.stderr[-200:])
+        return int(m.group(1))
+
+    def untraced_instr(self):
+        """Item 1: (probes - noprobes) instruction delta, two sizes cancel fixed cost."""
+        if not self.need("untraced instr", "flush_recorder", "flush_recorder_noprobes", "valgrind"):
+            return
+        n1, n2 = self.a.cg_pairs, self.a.cg_pairs * 2
+        d1 = self.callgrind("flush_recorder", n1) - self.callgrind("flush_recorder_noprobes", n1)
+        d2 = self.callgrind("flush_recorder", n2) - self.callgrind("flush_recorder_noprobes", n2)
+        self.res["untraced_extra_instr_per_flush"] = round((d2 - d1) / (n2 - n1), 2)
+
+    def bpf_stats(self):
+        """Item 3: run_time_ns / run_cnt of each flushlat program under load."""
+        if not self.need("bpf run time", "flush_recorder", "flushlat", "bpftool"):
+            return
+        old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+        try:
+            open("/proc/sys/kernel/bpf_stats_enabled", "w").write("1")
+            rec = self.exe("flush_recorder")
+            r = subprocess.Popen([rec, "--spin", str(self.a.pairs), "--wait-for-tracer=20"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t = subprocess.Popen(self.tracer_cmd("flushlat", r.pid, rec) + ["--duration", "60"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            r.wait(timeout=120)
+            progs = json.loads(subprocess.run(["bpftool", "prog", "show", "-j"],
+                                              capture_output=True, text=True).stdout or "[]")
+            self.stop(t)
+        finally:
+            open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
+        per = {p.get("name"): p["run_time_ns"] / p["run_cnt"] for p in progs
+               if p.get("run_cnt") and p.get("type") == "kprobe"
+               and "empty" not in p.get("name", "")}
+        self.prog_ns = per
+        if per:
+            self.res["bpf_run_ns_per_event"] = round(statistics.mean(per.values()), 1)
+
+    def attach_once(self, kind):
+        rec = self.exe("flush_recorder")
+        t0 = time.monotonic()
+        r = subprocess.Popen([rec, "--wait-for-tracer=30", "--flushes", "1", "--no-sync"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t = subprocess.Popen(self.tracer_cmd(kind, r.pid, rec), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        r.wait(timeout=60)
+        ms = (time.monotonic() - t0) * 1000
+        self.stop(t)
+        return ms if r.returncode == 0 else None
+
+    def attach(self):
+        """Item 4: tracer start -> recorder released, interleaved, medians."""
+        if not self.need("attach", "flush_recorder"):
+            return
+        fl, bt = self.need("attach flushlat", "flushlat"), self.need("attach bpftrace", "bpftrace")
+        a, b = [], []
+        for _ in range(self.a.trials):
+            if fl:
+                a.append(self.attach_once("flushlat"))
+            if bt:
+                b.append(self.attach_once("bpftrace"))
+        a, b = [x for x in a if x], [x for x in b if x]
+        if a:
+            self.res["attach_ms_flushlat"] = round(statistics.median(a), 1)
+        if b:
+            self.res["attach_ms_bpftrace"] = round(statistics.median(b), 1)
+
+    def rss_once(self, kind):
+        rec = self.exe("flush_recorder")
+        r = subprocess.Popen([rec, "--wait-for-tracer=30", "--seconds", "2", "--rate", "1000",
+                              "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t = subprocess.Popen(self.tracer_cmd(kind, r.pid, rec), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        peak = 0
+        while r.poll() is None:
+            try:
+                for line in open("/proc/%d/status" % t.pid):
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop(t)
+        return peak
+
+    def memory(self):
+        """Item 5: peak RSS (VmHWM) of the tracer while attached."""
+        if not self.need("memory", "flush_recorder"):
+            return
+        if self.need("memory flushlat", "flushlat"):
+            self.res["rss_kb_flushlat"] = self.rss_once("flushlat")
+        if self.need("memory bpftrace", "bpftrace"):
+            self.res["rss_kb_bpftrace"] = self.rss_once("bpftrace")
+
+    def scrape(self):
+        """Item 6: HTTP /metrics round trip per scrape (curl, N GETs)."""
+        if not self.need("scrape", "flush_recorder", "flushlat", "curl"):
+            return
+        rec = self.exe("flush_recorder")
+        port = 19000 + os.getpid() % 1000
+        r = subprocess.Popen([rec, "--wait-for-tracer=30", "--seconds", "30", "--rate", "1000",
+                              "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t = subprocess.Popen([self.exe("flushlat"), "-p", str(r.pid), "-b", rec, "--listen",
+                              "127.0.0.1:%d" % port], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        url = "http://127.0.0.1:%d/metrics" % port
+        try:
+            for _ in range(100):
+                if subprocess.run(["curl", "-sf", "-o", "/dev/null", url]).returncode == 0:
+                    break
+                time.sleep(0.1)
+            n = self.a.scrapes
+            t0 = time.monotonic()
+            subprocess.run(["curl", "-sf", "-o", "/dev/null"] + [url] * n, check=True)
+            us = (time.monotonic() - t0) * 1e6 / n
+            self.res["http_scrape_us"] = round(us, 1)
+            self.res["scrape_us"] = round(us, 1)  # flushlat prints no direct measure (yet)
+        finally:
+            self.stop(t)
+            self.stop(r)
+
+    def scale(self):
+        """Item 7: 4 writers at max rate; lossless when flushlat's count == recorder's."""
+        if not self.need("scale", "flush_recorder", "flushlat"):
+            return
+        rec, out = self.exe("flush_recorder"), os.path.join(self.tmp, "out.json")
+        secs = self.a.scale_secs
+        r = subprocess.Popen([rec, "--wait-for-tracer=30", "--writers", "4", "--seconds",
+                              str(secs), "--no-sync", "--collect"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        t = subprocess.Popen(self.tracer_cmd("flushlat", r.pid, rec), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        text, _ = r.communicate(timeout=secs + 60)
+        time.sleep(0.5)
+        self.stop(t)
+        m = re.search(r"meta_store_maintenance_meta_flush_samples_total\{[^}]*\}\s+(\d+)", text)
+        want = int(m.group(1)) if m else -1
+        got = -1
+        try:
+            last = [l for l in open(out) if l.strip()][-1]
+            got = json.loads(last)["meta_store"]["maintenance_meta_flush"]["samples"]
+        except (OSError, IndexError, KeyError, ValueError):
+            pass
+        self.scale_counts = (want, got)
+        if want > 0 and got == want:
+            self.res["max_events_per_sec_lossless"] = round(2 * want / secs)
+
+    def nop_sites(self):
+        """Investigation: uprobe on a 1-byte nop (int3 trap) vs a 5-byte nop."""
+        if not self.need("nop sites", "flushlat_floor", "gcc", "objdump"):
+            return
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nop_site.c")
+        site = os.path.join(self.tmp, "nop_site")
+        subprocess.run(["gcc", "-O2", "-fcf-protection=none", "-o", site, src], check=True)
+        dis = subprocess.run(["objdump", "-d", site], capture_output=True, text=True).stdout
+        off = {m.group(2): int(m.group(1), 16)
+               for m in re.finditer(r"^([0-9a-f]+) <site_(nop[15])>:", dis, re.M)}
+        hits = self.a.pairs
+        res = {"nop1": [], "nop5": []}
+        for _ in range(self.a.trials):
+            for v in ("nop1", "nop5"):
+                res[v].append(self.site_once(site, v, hits, off[v]) - self.site_once(site, v, hits, None))
+        self.res["nop1_ns_per_hit"] = round(statistics.median(res["nop1"]), 1)
+        self.res["nop5_ns_per_hit"] = round(statistics.median(res["nop5"]), 1)
+
+    def site_once(self, site, v, n, off):
+        s = subprocess.Popen([site, v, str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+        t = None
+        if off is not None:
+            t = subprocess.Popen([self.exe("flushlat_floor"), "-p", str(s.pid), "-b", site,
+                                  "-u", hex(off)], stderr=subprocess.PIPE, text=True)
+            t.stderr.readline()  # "attached"
+        out, _ = s.communicate("\n", timeout=120)
+        if t:
+            self.stop(t)
+        return float(out)
+
+    # ---- output ----------------------------------------------------------
+    def run(self):
+        for stage in (self.untraced_instr, self.traced_cost, self.bpf_stats, self.attach,
+                      self.memory, self.scrape, self.scale, self.nop_sites):
+            try:
+                stage()
+            except (RuntimeError, subprocess.SubprocessError, OSError, ValueError) as e:
+                self.missing.append("%s: %s" % (stage.__name__, e))
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        r = dict(self.res)
+        fl = r["floor_ns_per_flush"]
+        for k in ("flushlat", "flushlat_kernel_clock", "flushlat_lean", "bpftrace"):
+            v = r[k + "_ns_per_flush"]
+            r[k + "_x_floor"] = round(v / fl, 3) if fl > 0 and v >= 0 else -1
+        r["missing"] = self.missing
+        r["mode"] = self.a.mode
+        r["machine"] = "%s, %d cpus, kernel %s" % (os.uname().machine, os.cpu_count(),
+                                                   os.uname().release)
+        os.makedirs(os.path.dirname(os.path.abspath(self.a.json)), exist_ok=True)
+        with open(self.a.json, "w") as f:
+            json.dump(r, f, indent=1)
+        print("%-40s %12s" % ("measure", "value"))
+        for k in KEYS + [k + "_x_floor" for k in ("flushlat", "flushlat_kernel_clock",
+                                                  "flushlat_lean", "bpftrace")]:
+            print("%-40s %12s" % (k, r[k]))
+        for m in self.missing:
+            print("not measured: " + m, file=sys.stderr)
+        print("wrote " + self.a.json)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", default="build")
+    ap.add_argument("--mode", choices=["smoke", "quick", "full"], default="full")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    a.json = a.json or os.path.join(a.build_dir, "bench.json")
+    a.trials, a.pairs, a.cg_pairs, a.scrapes, a.scale_secs = {
+        "smoke": (1, 2000, 1000, 5, 1),
+        "quick": (3, 200000, 10000, 50, 3),
+        "full": (9, 1000000, 100000, 500, 10)}[a.mode]
+    Bench(a).run()
+
+
+if __name__ == "__main__":
+    main()

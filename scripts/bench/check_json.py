@@ -1,0 +1,17 @@
+#!/usr/bin/env python3
+"""check_json.py BENCH_JSON - smoke check: every issue-6 key is a number and
+every stage ran (nothing under "missing"). No timing assertions."""
+import json, sys
+
+REQUIRED = ["untraced_extra_instr_per_flush", "floor_ns_per_flush", "flushlat_ns_per_flush",
+            "flushlat_kernel_clock_ns_per_flush", "bpftrace_ns_per_flush", "bpf_run_ns_per_event",
+            "attach_ms_flushlat", "attach_ms_bpftrace", "rss_kb_flushlat", "rss_kb_bpftrace",
+            "scrape_us", "max_events_per_sec_lossless"]
+
+d = json.load(open(sys.argv[1]))
+bad = [k for k in REQUIRED if not isinstance(d.get(k), (int, float)) or isinstance(d.get(k), bool)]
+if bad:
+    sys.exit("bench json: missing or non-numeric keys: " + ", ".join(bad))
+if d.get("missing"):
+    sys.exit("bench json: stages not measured: " + "; ".join(d["missing"]))
+print("bench json ok: %d keys" % len(REQUIRED))

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* target.h - find files carrying flashstrike USDT notes. */
+#ifndef FLUSHLAT_TARGET_H
+#define FLUSHLAT_TARGET_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define FL_MAX_TARGETS 16
+
+struct fl_targets {
+	int n;
+	char path[FL_MAX_TARGETS][PATH_MAX];
+};
+
+/* 1 if ELF file path has provider "flashstrike" stapsdt notes, 0 if not,
+ * -errno on error.  If other is non-NULL, appends "prov:name " of every
+ * other probe found (for error messages). */
+int fl_has_probes(const char *path, char *other, size_t otherlen);
+/* Collect the exe and mapped files of pid that carry the probes; paths go
+ * through /proc/PID/root so they work across mount namespaces. */
+int fl_targets_from_pid(pid_t pid, struct fl_targets *t, char *other, size_t otherlen);
+/* Parse one /proc/PID/maps line; returns the path or NULL (pure, tested). */
+const char *fl_maps_line_path(const char *line);
+
+#endif

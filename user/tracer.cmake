@@ -1,0 +1,14 @@
+# The flushlat tracer: pure logic in flushlat_trace (unit-testable without
+# BPF), the loader in the flushlat executable.
+add_library(flushlat_trace STATIC ${CMAKE_CURRENT_LIST_DIR}/maps.c
+                                  ${CMAKE_CURRENT_LIST_DIR}/target.c)
+target_include_directories(flushlat_trace PUBLIC ${CMAKE_CURRENT_LIST_DIR}
+                           ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/bpf)
+target_link_libraries(flushlat_trace PUBLIC elf)
+flushlat_strict(flushlat_trace)
+
+add_executable(flushlat ${CMAKE_CURRENT_LIST_DIR}/flushlat.c)
+target_link_libraries(flushlat PRIVATE flushlat_trace flushlat_skel
+                      /usr/lib/${FLUSHLAT_ARCH}-linux-gnu/libbpf.a elf z pthread)
+flushlat_strict(flushlat)
+install(TARGETS flushlat)
