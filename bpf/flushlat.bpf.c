@@ -50,8 +50,14 @@ struct {
 	__type(value, struct fl_inflight_val);
 } inflight SEC(".maps");
 
+/*
+ * Per-process breakdown.  A plain hash updated with atomics, not a per-CPU
+ * one: a per-CPU element created by BPF starts zeroed on every other CPU, and
+ * a zero min_ns there could never be lowered again.  One process's flushes
+ * rarely run on two CPUs at once, so the shared cache line costs little.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FL_PROCS_MAX);
 	__type(key, __u32);
 	__type(value, struct metastore);
@@ -128,7 +134,7 @@ static __always_inline void record(__u32 tgid, __u64 d)
 
 	ms = bpf_map_lookup_elem(&procs, &tgid);
 	if (!ms) {
-		/* a new per-CPU element starts with every CPU's copy = empty */
+		/* a new element starts as an empty MetaStore (min = UINT64_MAX) */
 		if (bpf_map_update_elem(&procs, &tgid, &empty, BPF_NOEXIST) &&
 		    !bpf_map_lookup_elem(&procs, &tgid)) {
 			count(FL_CNT_PROC_FULL);

@@ -3,50 +3,69 @@
  * flushlat.c - out-of-process flush-latency tracer for FlashStrike.
  *
  *   flushlat (-p PID | -b PATH | -- CMD [ARGS]) [options]
+ *   flushlat report FILE.json | flushlat diff BASE.json NEW.json
  *
- * Attaches to the flashstrike:meta_flush_start/done USDT probes, records
- * every flush into a per-CPU MetaStore map and prints the merged reading.
+ * Loads flushlat.bpf.c, attaches it to the flashstrike:meta_flush_start/done
+ * USDT probes, and renders the merged per-CPU MetaStore (the recorder's own
+ * dump text), percentiles and in-flight flushes as text, JSON or Prometheus,
+ * on stdout/--output and over HTTP.  Never writes into the traced process:
+ * the kernel flips the probe semaphores (uprobe ref_ctr_offset), and every
+ * probe is a perf-event link that the kernel removes if we die.
  */
+#define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "flushlat.skel.h"
+
+#include "caps.h"
 #include "flushlat.h"
+#include "flushlat.skel.h"
+#include "http.h"
+#include "json.h"
 #include "maps.h"
+#include "metastore.h"
+#include "opts.h"
+#include "reader.h"
+#include "render.h"
+#include "report.h"
 #include "target.h"
 
 #define FL_VERSION "0.1.0"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop_sig;
 static int verbose;
 
-struct opts {
-	pid_t pid;
-	const char *binary;
-	const char *libs[FL_MAX_TARGETS];
-	int nlibs;
-	int clock;
-	int lean;
-	int json;
-	int delta;
-	double interval;
-	double duration;
-	const char *output;
-	char **cmd;
+struct tracer {
+	struct fl_opts o;
+	struct flushlat *skel;
+	struct fl_reader reader;
+	struct fl_targets targets;
+	struct bpf_link *links[2 * FL_MAX_TARGETS + 2 * FL_MAX_LIBS];
+	int nlinks;
+	struct fl_http *http;
+	int stats_fd;
+	FILE *out;
+	pid_t child;     /* -- CMD: running child, 0 if none */
+	int child_status;
+	int child_done;
+	int go_pipe;     /* write end: releases the child into exec */
+	int pidfd;       /* -p: readable once the target exits (zombie included) */
+	char exe[PATH_MAX];
 };
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	stop_sig = sig;
 }
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -56,306 +75,32 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void usage(FILE *f)
+static double now_s(void)
 {
-	fprintf(f,
-"usage: flushlat (-p PID | -b PATH | -- CMD [ARGS...]) [options]\n"
-"\n"
-"Trace FlashStrike meta-flush latency via the flashstrike USDT probes.\n"
-"\n"
-"  -p, --pid PID       trace process PID (its exe and every mapped file with\n"
-"                      flashstrike probes, opened via /proc/PID/root)\n"
-"  -b, --binary PATH   trace every process (present and future) running PATH\n"
-"      --lib PATH      also attach to library PATH (repeatable)\n"
-"      --clock C       recorder (default): duration = end_ns - start_ns from the\n"
-"                      probe arguments, equal to the in-process MetaStore;\n"
-"                      kernel: bpf_ktime_get_ns at both probes\n"
-"      --lean          attach meta_flush_done only (recorder clock only); the\n"
-"                      in-flight view and unmatched count are then unknown\n"
-"      --format F      text (default) or json\n"
-"      --interval S    print a cumulative reading every S seconds\n"
-"      --delta         with --interval: per-interval readings; interval min/max\n"
-"                      are printed only when they changed the cumulative\n"
-"                      extreme, otherwise unknown (-)\n"
-"      --duration S    stop after S seconds\n"
-"      --output FILE   write readings to FILE (default stdout; stderr in CMD mode)\n"
-"  -v, --verbose       libbpf debug output\n"
-"  -h, --help          this help\n"
-"  -V, --version       version\n"
-"\n"
-"Exit: 0 ok, 1 runtime error, 2 usage error; with -- CMD, CMD's exit status\n"
-"(128+signal if it was killed).\n");
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int parse_num(const char *s, double *out)
+static int pid_gone(pid_t pid)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno || *end || end == s || *out < 0 ? -1 : 0;
+	return kill(pid, 0) && errno == ESRCH;
 }
 
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	static const struct option lo[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "binary", required_argument, NULL, 'b' },
-		{ "lib", required_argument, NULL, 'L' },
-		{ "clock", required_argument, NULL, 'c' },
-		{ "lean", no_argument, NULL, 'l' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "delta", no_argument, NULL, 'd' },
-		{ "duration", required_argument, NULL, 'D' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	char *end;
-	long v;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "+p:b:vhV", lo, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v <= 0 || v > 0x3fffffff) {
-				fprintf(stderr, "flushlat: bad --pid '%s'\n", optarg);
-				return 2;
-			}
-			o->pid = (pid_t)v;
-			break;
-		case 'b':
-			o->binary = optarg;
-			break;
-		case 'L':
-			if (o->nlibs == FL_MAX_TARGETS) {
-				fprintf(stderr, "flushlat: too many --lib\n");
-				return 2;
-			}
-			o->libs[o->nlibs++] = optarg;
-			break;
-		case 'c':
-			if (!strcmp(optarg, "recorder"))
-				o->clock = FL_CLOCK_RECORDER;
-			else if (!strcmp(optarg, "kernel"))
-				o->clock = FL_CLOCK_KERNEL;
-			else {
-				fprintf(stderr, "flushlat: bad --clock '%s' (recorder|kernel)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'l':
-			o->lean = 1;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "json"))
-				o->json = 1;
-			else if (strcmp(optarg, "text")) {
-				fprintf(stderr, "flushlat: bad --format '%s' (text|json)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'i':
-			if (parse_num(optarg, &o->interval) || o->interval == 0) {
-				fprintf(stderr, "flushlat: bad --interval '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'd':
-			o->delta = 1;
-			break;
-		case 'D':
-			if (parse_num(optarg, &o->duration) || o->duration == 0) {
-				fprintf(stderr, "flushlat: bad --duration '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("flushlat %s\n", FL_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc)
-		o->cmd = argv + optind;
-	if (!!o->pid + !!o->binary + !!o->cmd != 1 && !(o->nlibs && !o->pid && !o->cmd)) {
-		fprintf(stderr, "flushlat: give exactly one of -p PID, -b PATH, -- CMD\n");
-		return 2;
-	}
-	if (o->lean && o->clock == FL_CLOCK_KERNEL) {
-		fprintf(stderr, "flushlat: --lean needs --clock recorder\n");
-		return 2;
-	}
-	if (o->delta && !o->interval) {
-		fprintf(stderr, "flushlat: --delta needs --interval\n");
-		return 2;
-	}
-	return 0;
-}
-
-/* The skeleton has one link slot per program, but we attach once per file:
- * keep our own list and destroy every link before the skeleton. */
-static struct bpf_link *links[2 * 2 * FL_MAX_TARGETS];
-static int nlinks;
-
-static void destroy_links(void)
-{
-	while (nlinks)
-		bpf_link__destroy(links[--nlinks]);
-}
-
-static int attach_one(struct flushlat *s, const struct opts *o, pid_t pid, const char *path)
-{
-	struct bpf_link *l;
-
-	if (!o->lean) {
-		l = bpf_program__attach_usdt(s->progs.meta_flush_start, pid, path, "flashstrike",
-					     "meta_flush_start", NULL);
-		if (!l)
-			goto fail;
-		links[nlinks++] = l;
-	}
-	l = bpf_program__attach_usdt(s->progs.meta_flush_done, pid, path, "flashstrike",
-				     "meta_flush_done", NULL);
-	if (!l)
-		goto fail;
-	links[nlinks++] = l;
-	return 0;
-fail:
-	fprintf(stderr, "flushlat: cannot attach to %s: %s%s\n", path, strerror(errno),
-		errno == EPERM ? " (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" : "");
-	return -1;
-}
-
-/* An array map starts zeroed, but an empty duration64 has min_ns =
- * UINT64_MAX: seed every CPU's copy before attaching so the BPF min CAS
- * loop and the user-space merge see the in-process initial state. */
-static int init_metastore(struct flushlat *s, int ncpu)
-{
-	struct metastore *ms = calloc((size_t)ncpu, sizeof(*ms));
-	__u32 zero = 0;
-	int err;
-
-	if (!ms)
-		return -1;
-	for (int i = 0; i < ncpu; i++)
-		fl_metastore_init(&ms[i]);
-	err = bpf_map__update_elem(s->maps.metastore, &zero, sizeof(zero), ms,
-				   (size_t)ncpu * sizeof(*ms), 0);
-	if (err)
-		fprintf(stderr, "flushlat: cannot initialise map: %s\n", strerror(-err));
-	free(ms);
-	return err;
-}
-
-static int read_reading(struct flushlat *s, int ncpu, struct fl_reading *r)
-{
-	size_t hsz = (size_t)ncpu * FL_HIST_NBUCKETS * sizeof(uint64_t);
-	struct metastore *ms = calloc((size_t)ncpu, sizeof(*ms));
-	uint64_t *h = malloc(hsz), cnt[64];
-	struct fl_inflight_key k, nk, *pk = NULL;
-	__u32 zero = 0;
-	int err = -1;
-
-	memset(r, 0, sizeof(*r));
-	fl_metastore_init(&r->ms);
-	if (!ms || !h || ncpu > 64)
-		goto out;
-	if (bpf_map__lookup_elem(s->maps.metastore, &zero, sizeof(zero), ms,
-				 (size_t)ncpu * sizeof(*ms), 0))
-		goto out;
-	fl_merge_metastore(&r->ms, ms, ncpu);
-	if (bpf_map__lookup_elem(s->maps.hist, &zero, sizeof(zero), h, hsz, 0))
-		goto out;
-	fl_merge_u64(r->hist, h, FL_HIST_NBUCKETS, ncpu);
-	for (__u32 i = 0; i < FL_CNT_NR; i++) {
-		uint64_t sum = 0;
-
-		if (bpf_map__lookup_elem(s->maps.counters, &i, sizeof(i), cnt,
-					 (size_t)ncpu * sizeof(uint64_t), 0))
-			goto out;
-		fl_merge_u64(&sum, cnt, 1, ncpu);
-		if (i == FL_CNT_UNMATCHED)
-			r->unmatched = sum;
-		else if (i != FL_CNT_CAS_GIVEUP)
-			r->dropped += sum;
-	}
-	while (!bpf_map__get_next_key(s->maps.inflight, pk, &nk, sizeof(nk))) {
-		r->in_flight++;
-		k = nk;
-		pk = &k;
-	}
-	err = 0;
-out:
-	free(ms);
-	free(h);
-	return err;
-}
-
-static void print_reading(FILE *f, const struct opts *o, const struct fl_reading *r)
-{
-	const struct duration64 *d = &r->ms.maintenance_meta_flush;
-	char mn[32] = "-", mx[32] = "-";
-
-	if (d->min_ns.value != FL_MIN_EMPTY)
-		snprintf(mn, sizeof(mn), "%llu", (unsigned long long)d->min_ns.value);
-	if (d->max_ns.value || (d->samples.value && !o->delta))
-		snprintf(mx, sizeof(mx), "%llu", (unsigned long long)d->max_ns.value);
-	if (o->json) {
-		fprintf(f, "{\"samples\":%llu,\"total_ns\":%llu,\"min_ns\":%s,\"max_ns\":%s,"
-			   "\"unmatched\":%llu,\"dropped\":%llu,\"in_flight\":",
-			(unsigned long long)d->samples.value, (unsigned long long)d->total_ns.value,
-			d->samples.value && strcmp(mn, "-") ? mn : "null",
-			d->samples.value && strcmp(mx, "-") ? mx : "null",
-			(unsigned long long)r->unmatched, (unsigned long long)r->dropped);
-		if (o->lean)
-			fprintf(f, "null}\n");
-		else
-			fprintf(f, "%llu}\n", (unsigned long long)r->in_flight);
-	} else {
-		fprintf(f, "meta_flush samples=%llu total_ns=%llu min_ns=%s max_ns=%s "
-			   "unmatched=%llu dropped=%llu in_flight=",
-			(unsigned long long)d->samples.value, (unsigned long long)d->total_ns.value,
-			d->samples.value ? mn : "-", d->samples.value ? mx : "-",
-			(unsigned long long)r->unmatched, (unsigned long long)r->dropped);
-		if (o->lean)
-			fprintf(f, "unknown\n");
-		else
-			fprintf(f, "%llu\n", (unsigned long long)r->in_flight);
-	}
-	fflush(f);
-}
-
+/* PATH lookup as execvp would, so the probes are found in the same file. */
 static int resolve_cmd(const char *cmd, char *out, size_t len)
 {
 	const char *path = getenv("PATH");
-	char dir[PATH_MAX / 2];
 
 	if (strchr(cmd, '/')) {
 		snprintf(out, len, "%s", cmd);
 		return access(out, X_OK);
 	}
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+	for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
 		size_t n = strcspn(p, ":");
 
-		snprintf(dir, sizeof(dir), "%.*s", (int)n, p);
-		if (snprintf(out, len, "%s/%s", n ? dir : ".", cmd) < (int)len &&
+		if (snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", cmd) < (int)len &&
 		    !access(out, X_OK))
 			return 0;
 		p += n + (p[n] == ':');
@@ -363,188 +108,499 @@ static int resolve_cmd(const char *cmd, char *out, size_t len)
 	return -1;
 }
 
-static double now_s(void)
+/* Which files to attach to; one clear message when there is nothing. */
+static int find_targets(struct tracer *t)
 {
-	struct timespec ts;
+	struct fl_opts *o = &t->o;
+	char other[512] = "";
+	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	for (int i = 0; i < o->nlibs; i++) {
+		ret = fl_has_probes(o->libs[i], NULL, 0);
+		if (ret != 1) {
+			fprintf(stderr, "flushlat: --lib %s: %s\n", o->libs[i],
+				ret == 0 ? "no flashstrike USDT probes" :
+				ret == -ENOEXEC ? "not an ELF file" :
+				ret == -EINVAL ? "not a regular file" : strerror(-ret));
+			return -1;
+		}
+	}
+	if (o->pid) {
+		if (pid_gone(o->pid)) {
+			fprintf(stderr, "flushlat: no such process: %d\n", (int)o->pid);
+			return -1;
+		}
+		/* A pidfd sees the exit even while the target is an unreaped zombie. */
+		t->pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
+		if (fl_targets_from_pid(o->pid, &t->targets, other, sizeof(other))) {
+			fprintf(stderr, "flushlat: cannot read /proc/%d/maps: %s\n", (int)o->pid,
+				pid_gone(o->pid) ? "the process exited" : strerror(errno));
+			return -1;
+		}
+		if (!t->targets.n && !o->nlibs) {
+			fprintf(stderr, "flushlat: process %d has no flashstrike USDT probes (%s%s)\n",
+				(int)o->pid, *other ? "it has: " : "no USDT probes at all",
+				*other ? other : "");
+			return -1;
+		}
+		return 0;
+	}
+	if (!o->binary && !o->cmd)
+		return 0; /* --lib only */
+	if (o->cmd) {
+		if (resolve_cmd(o->cmd[0], t->exe, sizeof(t->exe))) {
+			fprintf(stderr, "flushlat: command not found or not executable: %s\n", o->cmd[0]);
+			return -1;
+		}
+	} else {
+		snprintf(t->exe, sizeof(t->exe), "%s", o->binary);
+	}
+	ret = fl_has_probes(t->exe, other, sizeof(other));
+	if (ret < 0) {
+		fprintf(stderr, "flushlat: cannot read %s: %s\n", t->exe,
+			ret == -ENOEXEC ? "not an ELF file" :
+			ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		return -1;
+	}
+	if (ret == 1)
+		snprintf(t->targets.path[t->targets.n++], PATH_MAX, "%s", t->exe);
+	if (o->cmd)
+		fl_targets_from_deps(t->exe, &t->targets);
+	if (!t->targets.n && !o->nlibs) {
+		fprintf(stderr, "flushlat: %s has no flashstrike USDT probes (%s%s)%s\n", t->exe,
+			*other ? "it has: " : "no USDT probes at all", *other ? other : "",
+			o->cmd ? ", nor do its shared libraries; name one with --lib" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int attach_probe(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
+			const char *probe)
+{
+	struct bpf_link *l = bpf_program__attach_usdt(prog, pid, path, "flashstrike", probe, NULL);
+	int err = -errno;
+
+	if (!l) {
+		if (pid > 0 && pid_gone(pid))
+			fprintf(stderr, "flushlat: process %d exited during attach\n", (int)pid);
+		else
+			fprintf(stderr, "flushlat: cannot attach flashstrike:%s in %s: %s%s\n", probe,
+				path, strerror(-err),
+				err == -EPERM || err == -EACCES ?
+					" (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" :
+				err == -ENOENT || err == -EOPNOTSUPP ?
+					" (kernel without uprobe support?)" : "");
+		return -1;
+	}
+	t->links[t->nlinks++] = l;
+	return 0;
+}
+
+static int attach_file(struct tracer *t, pid_t pid, const char *path)
+{
+	if (!t->o.lean && attach_probe(t, t->skel->progs.meta_flush_start, pid, path, "meta_flush_start"))
+		return -1;
+	return attach_probe(t, t->skel->progs.meta_flush_done, pid, path, "meta_flush_done");
+}
+
+/*
+ * A library found from the command's dependencies is not mapped yet when
+ * we attach (the child has not exec'd), and libbpf 1.1 resolves a shared
+ * library's address through /proc/PID/maps: such libraries are attached for
+ * every process (pid -1).  See README, "Guarantees and limits".
+ */
+static int attach_all(struct tracer *t)
+{
+	pid_t pid = t->o.pid ? t->o.pid : t->child ? t->child : -1;
+
+	for (int i = 0; i < t->targets.n; i++) {
+		const char *p = t->targets.path[i];
+		int is_exe = !strcmp(p, t->exe);
+
+		if (attach_file(t, t->child && !is_exe ? -1 : pid, p))
+			return -1;
+	}
+	for (int i = 0; i < t->o.nlibs; i++)
+		if (attach_file(t, t->o.pid ? t->o.pid : -1, t->o.libs[i]))
+			return -1;
+	return 0;
+}
+
+static void detach_all(struct tracer *t)
+{
+	while (t->nlinks)
+		bpf_link__destroy(t->links[--t->nlinks]);
+}
+
+static int load_bpf(struct tracer *t)
+{
+	int ncpu, err;
+
+	t->skel = flushlat__open();
+	if (!t->skel) {
+		fprintf(stderr, "flushlat: cannot open the BPF object: %s\n", strerror(errno));
+		return -1;
+	}
+	t->skel->rodata->clock_mode = (__u32)t->o.clock;
+	t->skel->rodata->start_attached = !t->o.lean;
+	if (flushlat__load(t->skel)) {
+		err = errno;
+		fprintf(stderr, "flushlat: cannot load the BPF program: %s%s\n", strerror(err),
+			err == EPERM ? " (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" :
+			err == ENOSYS ? " (kernel without BPF)" : "");
+		return -1;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0 || fl_reader_init(&t->reader, ncpu)) {
+		fprintf(stderr, "flushlat: cannot set up the map reader\n");
+		return -1;
+	}
+	t->reader.metastore_fd = bpf_map__fd(t->skel->maps.metastore);
+	t->reader.hist_fd = bpf_map__fd(t->skel->maps.hist);
+	t->reader.inflight_fd = bpf_map__fd(t->skel->maps.inflight);
+	t->reader.procs_fd = bpf_map__fd(t->skel->maps.procs);
+	t->reader.counters_fd = bpf_map__fd(t->skel->maps.counters);
+	t->reader.lean = t->o.lean;
+	t->reader.target_pid = t->o.pid ? t->o.pid : -1;
+	if (!t->o.lean) {
+		t->reader.prog_fds[t->reader.nprogs] = bpf_program__fd(t->skel->progs.meta_flush_start);
+		t->reader.prog_names[t->reader.nprogs++] = "meta_flush_start";
+	}
+	t->reader.prog_fds[t->reader.nprogs] = bpf_program__fd(t->skel->progs.meta_flush_done);
+	t->reader.prog_names[t->reader.nprogs++] = "meta_flush_done";
+	err = fl_reader_seed(&t->reader);
+	if (err) {
+		fprintf(stderr, "flushlat: cannot initialise the MetaStore map: %s\n", strerror(-err));
+		return -1;
+	}
+	if (t->o.bpf_stats) {
+		t->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (t->stats_fd < 0)
+			fprintf(stderr, "flushlat: warning: cannot enable BPF run-time statistics: %s\n",
+				strerror(errno));
+		t->reader.stats_on = t->stats_fd >= 0;
+	}
+	return 0;
+}
+
+/* Forks CMD stopped before exec; released by start_child() once attached. */
+static int fork_child(struct tracer *t)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC)) {
+		fprintf(stderr, "flushlat: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	t->child = fork();
+	if (t->child < 0) {
+		fprintf(stderr, "flushlat: fork: %s\n", strerror(errno));
+		t->child = 0;
+		return -1;
+	}
+	if (t->child == 0) {
+		char c;
+
+		close(fds[1]);
+		/* EOF without a byte: the tracer failed to attach; do not run. */
+		if (read(fds[0], &c, 1) != 1)
+			_exit(127);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		execv(t->exe, t->o.cmd);
+		fprintf(stderr, "flushlat: exec %s: %s\n", t->exe, strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	t->go_pipe = fds[1];
+	t->reader.target_pid = t->child;
+	return 0;
+}
+
+static int start_child(struct tracer *t)
+{
+	int ok = write(t->go_pipe, "x", 1) == 1;
+
+	close(t->go_pipe);
+	t->go_pipe = -1;
+	return ok ? 0 : -1;
+}
+
+static int render_http(void *ctx, struct strbuf *out)
+{
+	struct tracer *t = ctx;
+	struct fl_snapshot s;
+
+	if (fl_reader_read(&t->reader, &s))
+		return -1;
+	s.lean = t->o.lean;
+	fl_render_prom(&s, &t->o.render, out);
+	fl_snapshot_free(&s);
+	return 0;
+}
+
+static int emit(struct tracer *t, const struct fl_snapshot *s)
+{
+	struct strbuf sb;
+	int err;
+
+	strbuf_init(&sb);
+	fl_render(t->o.format, s, &t->o.render, &sb);
+	err = sb.oom || fwrite(strbuf_str(&sb), 1, sb.len, t->out) != sb.len || fflush(t->out);
+	strbuf_free(&sb);
+	if (err)
+		fprintf(stderr, "flushlat: cannot write the snapshot: %s\n", strerror(errno));
+	return err ? -1 : 0;
+}
+
+static int read_snapshot(struct tracer *t, struct fl_snapshot *s)
+{
+	int err = fl_reader_read(&t->reader, s);
+
+	if (err) {
+		fprintf(stderr, "flushlat: cannot read the BPF maps: %s\n", strerror(-err));
+		return -1;
+	}
+	s->lean = t->o.lean;
+	return 0;
+}
+
+/* One --interval tick: cumulative, or the change since the last tick. */
+static int tick(struct tracer *t, struct fl_snapshot *prev)
+{
+	struct fl_snapshot cur, d;
+	int err;
+
+	if (read_snapshot(t, &cur))
+		return -1;
+	if (!t->o.delta) {
+		err = emit(t, &cur);
+	} else {
+		if (fl_snapshot_delta(&d, &cur, prev)) {
+			fl_snapshot_free(&cur);
+			return -1;
+		}
+		err = emit(t, &d);
+		fl_snapshot_free(&d);
+	}
+	fl_snapshot_free(prev);
+	*prev = cur;
+	return err;
+}
+
+/* Has the target gone?  Reaps the child in -- CMD mode. */
+static int target_ended(struct tracer *t)
+{
+	if (t->child && !t->child_done) {
+		siginfo_t si = { 0 };
+
+		/* Peek without reaping: the zombie's /proc/PID/comm still names it. */
+		if (waitid(P_PID, (id_t)t->child, &si, WEXITED | WNOHANG | WNOWAIT) || !si.si_pid)
+			return 0;
+		fl_reader_note_comms(&t->reader);
+		waitpid(t->child, &t->child_status, 0);
+		t->child_done = 1;
+		return 1;
+	}
+	if (t->o.pid && t->pidfd >= 0) {
+		struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+		return poll(&pfd, 1, 0) > 0;
+	}
+	return t->o.pid && pid_gone(t->o.pid);
+}
+
+static int run_loop(struct tracer *t, struct fl_snapshot *prev)
+{
+	double t0 = now_s(), next = t0 + t->o.interval, next_comm = t0 + 0.2;
+	struct timespec nap = { 0, 20 * 1000 * 1000 };
+
+	while (!stop_sig) {
+		nanosleep(&nap, NULL);
+		if (target_ended(t))
+			break;
+		if (now_s() >= next_comm) {
+			/* Names processes while they live, for the final report. */
+			next_comm = now_s() + 1.0;
+			fl_reader_note_comms(&t->reader);
+		}
+		if (t->o.duration && now_s() - t0 >= t->o.duration)
+			break;
+		if (t->o.interval && now_s() >= next) {
+			next += t->o.interval;
+			if (tick(t, prev))
+				return -1;
+		}
+	}
+	/* Ctrl-C / SIGTERM / --duration in CMD mode: stop the command, cleanly. */
+	if (t->child && !t->child_done) {
+		kill(t->child, stop_sig ? stop_sig : SIGTERM);
+		waitpid(t->child, &t->child_status, 0);
+		t->child_done = 1;
+	}
+	return 0;
+}
+
+static int final_report(struct tracer *t, struct fl_snapshot *prev)
+{
+	struct fl_snapshot cur, d;
+	int held = 0, err;
+
+	if (read_snapshot(t, &cur))
+		return -1;
+	if (t->o.delta && !fl_snapshot_delta(&d, &cur, prev)) {
+		err = emit(t, &d);
+		fl_snapshot_free(&d);
+	} else {
+		err = emit(t, &cur);
+	}
+	/* Thresholds always judge the whole run, not the last interval. */
+	for (int i = 0; i < t->o.nfail_if; i++) {
+		char why[256];
+
+		if (fl_threshold_eval(&t->o.fail_if[i], &cur, why, sizeof(why))) {
+			fprintf(stderr, "flushlat: %s\n", why);
+			held = 1;
+		}
+	}
+	fl_snapshot_free(&cur);
+	if (err)
+		return -1;
+	return held ? FL_EXIT_THRESHOLD : 0;
+}
+
+/* Fails early (before attaching) when the --listen port cannot be bound. */
+static int start_http(struct tracer *t)
+{
+	char err[256];
+
+	if (!t->o.listen)
+		return 0;
+	t->http = fl_http_start(t->o.listen, render_http, t, err, sizeof(err));
+	if (!t->http) {
+		fprintf(stderr, "flushlat: --listen %s: %s\n", t->o.listen, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void cleanup(struct tracer *t)
+{
+	if (t->http)
+		fl_http_stop(t->http);
+	if (t->go_pipe >= 0)
+		close(t->go_pipe); /* child exits 127 without running CMD */
+	if (t->child && !t->child_done) {
+		waitpid(t->child, &t->child_status, 0);
+		t->child_done = 1;
+	}
+	detach_all(t);
+	flushlat__destroy(t->skel);
+	if (t->reader.ms_buf)
+		fl_reader_free(&t->reader);
+	if (t->stats_fd > 0)
+		close(t->stats_fd);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	if (t->out && t->out != stdout && t->out != stderr)
+		fclose(t->out);
+}
+
+static int exit_status(struct tracer *t, int report)
+{
+	if (report < 0)
+		return 1;
+	/* CMD's own failure wins: a CI job must see why its workload failed. */
+	if (t->child && t->child_done) {
+		int st = t->child_status;
+		int cmd = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+
+		/* CMD stopped by our own forwarded signal is not its failure. */
+		if (cmd && !(stop_sig && WIFSIGNALED(st) && WTERMSIG(st) == stop_sig))
+			return cmd;
+	}
+	return report;
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL))
+		return -1;
+	signal(SIGPIPE, SIG_IGN); /* a scraper hanging up must not kill us */
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .clock = FL_CLOCK_RECORDER };
-	struct fl_reading cur, prev;
-	struct fl_targets t = { 0 };
-	char other[512] = "", exe[PATH_MAX];
-	int pipefd[2] = { -1, -1 }, status = 0, ret, ncpu;
-	struct flushlat *s = NULL;
-	pid_t child = 0, attach_pid = -1;
-	FILE *out = stdout;
-	double t0, next;
+	static struct tracer t; /* large; zeroed */
+	struct fl_snapshot prev;
+	char err[512];
+	int ret;
 
-	ret = parse_args(argc, argv, &o);
-	if (ret)
-		return ret;
-	libbpf_set_print(print_fn);
-	if (o.output) {
-		out = fopen(o.output, "we");
-		if (!out) {
-			fprintf(stderr, "flushlat: cannot open %s: %s\n", o.output, strerror(errno));
-			return 1;
-		}
-	} else if (o.cmd) {
-		out = stderr;
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return fl_cmd_report(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return fl_cmd_diff(argc - 1, argv + 1);
+	if (fl_opts_parse(argc, argv, &t.o, err, sizeof(err))) {
+		fprintf(stderr, "flushlat: %s\n", err);
+		return 2;
 	}
-
-	if (o.pid) {
-		if (kill(o.pid, 0) && errno == ESRCH) {
-			fprintf(stderr, "flushlat: no such process: %d\n", (int)o.pid);
-			return 1;
-		}
-		if (fl_targets_from_pid(o.pid, &t, other, sizeof(other))) {
-			fprintf(stderr, "flushlat: cannot read /proc/%d/maps: %s\n", (int)o.pid,
+	if (t.o.help) {
+		fl_usage(stdout);
+		return 0;
+	}
+	if (t.o.version) {
+		printf("flushlat %s\n", FL_VERSION);
+		return 0;
+	}
+	verbose = t.o.verbose;
+	t.go_pipe = -1;
+	t.pidfd = -1;
+	t.out = t.o.cmd ? stderr : stdout;
+	if (t.o.output) {
+		t.out = fopen(t.o.output, "we");
+		if (!t.out) {
+			fprintf(stderr, "flushlat: cannot open --output %s: %s\n", t.o.output,
 				strerror(errno));
 			return 1;
 		}
-		if (!t.n && !o.nlibs) {
-			fprintf(stderr, "flushlat: process %d has no flashstrike USDT probes%s%s\n",
-				(int)o.pid, *other ? "; it has: " : " (no USDT probes at all)", other);
-			return 1;
-		}
-		attach_pid = o.pid;
-	} else if (o.binary || o.cmd) {
-		const char *p = o.binary;
-
-		if (o.cmd) {
-			if (resolve_cmd(o.cmd[0], exe, sizeof(exe))) {
-				fprintf(stderr, "flushlat: command not found: %s\n", o.cmd[0]);
-				return 1;
-			}
-			p = exe;
-		}
-		ret = fl_has_probes(p, other, sizeof(other));
-		if (ret < 0) {
-			fprintf(stderr, "flushlat: cannot read %s: %s\n", p, strerror(-ret));
-			return 1;
-		}
-		if (ret == 1)
-			strcpy(t.path[t.n++], p);
-		else if (!o.nlibs) {
-			fprintf(stderr, "flushlat: %s has no flashstrike USDT probes (use --lib)\n", p);
-			return 1;
-		}
 	}
-
-	s = flushlat__open();
-	if (!s) {
-		fprintf(stderr, "flushlat: cannot open BPF object: %s\n", strerror(errno));
-		return 1;
+	libbpf_set_print(print_fn);
+	ret = 1;
+	if (fl_caps_check(err, sizeof(err))) {
+		fprintf(stderr, "flushlat: %s\n", err);
+		goto out;
 	}
-	s->rodata->clock_mode = (__u32)o.clock;
-	s->rodata->start_attached = !o.lean;
-	if (flushlat__load(s)) {
-		fprintf(stderr, "flushlat: cannot load BPF program: %s%s\n", strerror(errno),
-			errno == EPERM ? " (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" : "");
-		goto fail;
-	}
-	ncpu = libbpf_num_possible_cpus();
-	if (init_metastore(s, ncpu))
-		goto fail;
-
-	if (o.cmd) {
-		if (pipe(pipefd))
-			goto fail;
-		child = fork();
-		if (child < 0)
-			goto fail;
-		if (child == 0) {
-			char c;
-
-			close(pipefd[1]);
-			if (read(pipefd[0], &c, 1) != 1)
-				_exit(127);
-			execv(exe, o.cmd);
-			fprintf(stderr, "flushlat: exec %s: %s\n", exe, strerror(errno));
-			_exit(127);
-		}
-		close(pipefd[0]);
-		attach_pid = child;
-	}
-	for (int i = 0; i < t.n; i++)
-		if (attach_one(s, &o, attach_pid, t.path[i]))
-			goto fail;
-	/* libraries: pid -1 - libbpf 1.1 resolves a library's address through
-	 * /proc/PID/maps, which has no mapping before the child's exec */
-	for (int i = 0; i < o.nlibs; i++)
-		if (attach_one(s, &o, o.pid ? o.pid : -1, o.libs[i]))
-			goto fail;
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	if (child) {
-		if (write(pipefd[1], "x", 1) != 1)
-			goto fail;
-		close(pipefd[1]);
-	}
-	fprintf(stderr, "flushlat: attached\n");
+	if (setup_signals() || find_targets(&t) || load_bpf(&t))
+		goto out;
+	if (t.o.cmd && fork_child(&t))
+		goto out;
+	if (attach_all(&t))
+		goto out;
+	/* Attached: nothing below needs a privilege (fds are already open). */
+	if (fl_caps_drop_all())
+		fprintf(stderr, "flushlat: warning: cannot drop capabilities: %s\n", strerror(errno));
+	if (start_http(&t))
+		goto out;
+	if (t.child && start_child(&t))
+		goto out;
+	fprintf(stderr, "flushlat: attached to %d probe%s in %d file%s%s\n", t.nlinks,
+		t.nlinks == 1 ? "" : "s", t.targets.n + t.o.nlibs,
+		t.targets.n + t.o.nlibs == 1 ? "" : "s", t.o.listen ? ", serving /metrics" : "");
 	memset(&prev, 0, sizeof(prev));
-	fl_metastore_init(&prev.ms);
-	t0 = now_s();
-	next = t0 + o.interval;
-	while (!stop) {
-		usleep(50000);
-		if (o.duration && now_s() - t0 >= o.duration)
-			break;
-		if (o.pid && kill(o.pid, 0) && errno == ESRCH)
-			break;
-		if (child && waitpid(child, &status, WNOHANG) == child) {
-			child = -child;
-			break;
-		}
-		if (o.interval && now_s() >= next) {
-			struct fl_reading d;
-
-			next += o.interval;
-			if (read_reading(s, ncpu, &cur))
-				goto fail;
-			if (o.delta) {
-				fl_reading_delta(&d, &cur, &prev);
-				print_reading(out, &o, &d);
-			} else {
-				print_reading(out, &o, &cur);
-			}
-			prev = cur;
-		}
-	}
-	if (child > 0) {
-		kill(child, SIGTERM);
-		waitpid(child, &status, 0);
-		child = -child;
-	}
-	if (read_reading(s, ncpu, &cur))
-		goto fail;
-	if (o.delta) {
-		struct fl_reading d;
-
-		fl_reading_delta(&d, &cur, &prev);
-		print_reading(out, &o, &d);
-	} else {
-		print_reading(out, &o, &cur);
-	}
-	destroy_links();
-	flushlat__destroy(s);
-	if (out != stdout && out != stderr)
-		fclose(out);
-	if (child < 0)
-		return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-	return 0;
-fail:
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-	}
-	destroy_links();
-	flushlat__destroy(s);
-	return 1;
+	metastore_init(&prev.ms);
+	if (run_loop(&t, &prev) == 0)
+		ret = exit_status(&t, final_report(&t, &prev));
+	fl_snapshot_free(&prev);
+out:
+	cleanup(&t);
+	return ret;
 }

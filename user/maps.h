@@ -1,31 +1,33 @@
 /* SPDX-License-Identifier: MIT */
-/* maps.h - merge per-CPU map buffers into one reading; delta of readings. */
+/*
+ * maps.h - the pure part of reading the tracer's maps: summing per-CPU
+ * buffers and the per-interval (delta) view of two cumulative snapshots.
+ * The maps themselves are only ever added to (never reset while the BPF
+ * side writes them): intervals are computed here, in user space.
+ */
 #ifndef FLUSHLAT_MAPS_H
 #define FLUSHLAT_MAPS_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "flushlat/metastore_layout.h"
-#include "flushlat/hist.h"
 
-/* One merged reading (the subset the tracer prints). */
-struct fl_reading {
-	struct metastore ms;
-	uint64_t hist[FL_HIST_NBUCKETS];
-	uint64_t unmatched;
-	uint64_t dropped;   /* in-flight or per-process map full */
-	uint64_t in_flight;
-};
+#include "snapshot.h"
 
-void fl_metastore_init(struct metastore *ms);
-/* Merge ncpu per-CPU MetaStore values (as returned by a PERCPU lookup). */
-void fl_merge_metastore(struct metastore *out, const struct metastore *percpu, int ncpu);
 /* Sum ncpu per-CPU arrays of n u64 (stride n), adding into out. */
 void fl_merge_u64(uint64_t *out, const uint64_t *percpu, size_t n, int ncpu);
-/* cur - prev: counts and totals subtract; min/max of an interval cannot be
- * derived from cumulative values, so they are reported as unknown
- * (min = FL_MIN_EMPTY, max = 0) unless the interval has no samples. */
-void fl_reading_delta(struct fl_reading *out, const struct fl_reading *cur,
-		      const struct fl_reading *prev);
 
-#endif
+/*
+ * out = cur - prev (out->procs is allocated; free with fl_snapshot_free).
+ * Counts, totals and histogram subtract.  The min/max of an interval cannot
+ * be derived from cumulative values: they are reported only when the
+ * cumulative extreme changed during the interval (then it is the interval's
+ * extreme), else as unknown (min = UINT64_MAX, max = 0).  In-flight values
+ * are current, not differences.  Returns 0, -1 on allocation failure.
+ */
+int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
+		      const struct fl_snapshot *prev);
+
+/* Deep copy (procs duplicated).  Returns 0, -1 on allocation failure. */
+int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src);
+
+#endif /* FLUSHLAT_MAPS_H */

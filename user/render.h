@@ -8,6 +8,8 @@
 #ifndef FLUSHLAT_RENDER_H
 #define FLUSHLAT_RENDER_H
 
+#include <stddef.h>
+
 #include "snapshot.h"
 #include "strbuf.h"
 
@@ -32,5 +34,14 @@ void fl_render(enum fl_format f, const struct fl_snapshot *s, const struct fl_re
 	       struct strbuf *out);
 /* "text" | "prometheus" | "json" -> 0 and *f, else -1. */
 int fl_format_parse(const char *name, enum fl_format *f);
+
+/*
+ * --label-set NAME=VALUE: splits kv in place (the '=' becomes a NUL; kv must
+ * outlive o) and appends it to o.  Rejects bad names, duplicates and the
+ * labels flushlat sets itself.  0, or -1 with a message in err.
+ */
+int fl_label_set_parse(char *kv, struct fl_render_opts *o, char *err, size_t errlen);
+/* --prefix: must be a valid Prometheus metric name.  0, or -1 with err. */
+int fl_prom_prefix_check(const char *prefix, char *err, size_t errlen);
 
 #endif /* FLUSHLAT_RENDER_H */

@@ -43,6 +43,7 @@ struct fl_snapshot {
 	struct fl_prog_stats progs[FL_MAX_PROGS];
 	size_t nprocs;
 	struct fl_proc *procs;            /* owned; free with fl_snapshot_free() */
+	int lean;                         /* --lean: in_flight/unmatched are unknown */
 };
 
 #endif /* FLUSHLAT_SNAPSHOT_H */

@@ -24,4 +24,15 @@ int fl_targets_from_pid(pid_t pid, struct fl_targets *t, char *other, size_t oth
 /* Parse one /proc/PID/maps line; returns the path or NULL (pure, tested). */
 const char *fl_maps_line_path(const char *line);
 
-#endif
+
+
+/*
+ * Add to t the shared libraries exe depends on (DT_NEEDED, transitively)
+ * that carry the probes, resolved as the dynamic loader would:
+ * LD_LIBRARY_PATH, the object's RUNPATH/RPATH ($ORIGIN expanded), the
+ * directories of /etc/ld.so.conf.d, then the default directories.  Used by
+ * `-- CMD`, which must attach before the libraries are even loaded.
+ * Returns the number of libraries added.
+ */
+int fl_targets_from_deps(const char *exe, struct fl_targets *t);
+#endif /* FLUSHLAT_TARGET_H */

@@ -1,104 +1,159 @@
 // SPDX-License-Identifier: MIT
-/* test_maps.c - per-CPU merge, delta and /proc/PID/maps parsing. */
+/*
+ * The tracer's pure logic: summing fake per-CPU map buffers, interval deltas,
+ * the histogram bucket math shared with the BPF side, /proc/PID/maps parsing.
+ */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "flushlat/hist.h"
+#include "json.h"
 #include "maps.h"
+#include "metastore.h"
 #include "target.h"
 
-static void set(struct metastore *m, uint64_t tot, uint64_t n, uint64_t mn, uint64_t mx)
+static void test_merge_u64_fake_percpu(void **state)
 {
-	m->maintenance_meta_flush.total_ns.value = tot;
-	m->maintenance_meta_flush.samples.value = n;
-	m->maintenance_meta_flush.min_ns.value = mn;
-	m->maintenance_meta_flush.max_ns.value = mx;
-}
-
-static void merge_check(const struct metastore *cpus, int n)
-{
-	struct metastore out;
-
-	fl_metastore_init(&out);
-	fl_merge_metastore(&out, cpus, n);
-	assert_int_equal(out.maintenance_meta_flush.samples.value, 6);
-	assert_int_equal(out.maintenance_meta_flush.total_ns.value, 600);
-	assert_int_equal(out.maintenance_meta_flush.min_ns.value, 5);
-	assert_int_equal(out.maintenance_meta_flush.max_ns.value, 300);
-}
-
-static void test_merge_zero_cpus_and_order(void **state)
-{
-	struct metastore cpus[4];
-
-	(void)state;
-	memset(cpus, 0, sizeof(cpus)); /* CPU 1 and 3: never ran (all zero) */
-	set(&cpus[0], 100, 2, 5, 95);
-	set(&cpus[2], 500, 4, 50, 300);
-	merge_check(cpus, 4);
-	/* reversed order gives the same result */
-	struct metastore rev[4] = { cpus[3], cpus[2], cpus[1], cpus[0] };
-	merge_check(rev, 4);
-}
-
-static void test_merge_empty(void **state)
-{
-	struct metastore cpus[2], out;
-
-	(void)state;
-	memset(cpus, 0, sizeof(cpus));
-	fl_metastore_init(&out);
-	fl_merge_metastore(&out, cpus, 2);
-	assert_int_equal(out.maintenance_meta_flush.samples.value, 0);
-	assert_true(out.maintenance_meta_flush.min_ns.value == FL_MIN_EMPTY);
-	assert_int_equal(out.maintenance_meta_flush.max_ns.value, 0);
-}
-
-static void test_merge_u64(void **state)
-{
-	uint64_t pc[3 * 4] = { 1, 2, 3, 4, 0, 0, 0, 0, 10, 20, 30, 40 }, out[4] = { 0 };
+	/* 3 CPUs x 4 values, as bpf_map_lookup_elem returns a per-CPU array. */
+	const uint64_t pc[12] = { 1, 2, 3, 4, 10, 20, 30, 40, 100, 200, 300, 400 };
+	uint64_t out[4] = { 1, 1, 1, 1 };
 
 	(void)state;
 	fl_merge_u64(out, pc, 4, 3);
-	assert_int_equal(out[0], 11);
-	assert_int_equal(out[3], 44);
+	assert_int_equal(out[0], 112);
+	assert_int_equal(out[3], 445);
+}
+
+static void test_merge_fake_percpu_metastore(void **state)
+{
+	/* A per-CPU MetaStore read: CPU 1 never ran (all zero), CPU 3 seeded empty. */
+	struct metastore *cpus = aligned_alloc(64, 4 * sizeof(*cpus)), out;
+
+	(void)state;
+	memset(cpus, 0, 4 * sizeof(*cpus));
+	metastore_init(&cpus[0]);
+	metastore_init(&cpus[2]);
+	metastore_init(&cpus[3]);
+	metastore_record_duration(&cpus[0], 300);
+	metastore_record_duration(&cpus[2], 100);
+	metastore_record_duration(&cpus[2], 900);
+	metastore_merge(&out, cpus, 4);
+	assert_int_equal(out.maintenance_meta_flush.samples.value, 3);
+	assert_int_equal(out.maintenance_meta_flush.total_ns.value, 1300);
+	assert_int_equal(out.maintenance_meta_flush.min_ns.value, 100);
+	assert_int_equal(out.maintenance_meta_flush.max_ns.value, 900);
+	free(cpus);
+}
+
+static struct fl_snapshot *snap(void)
+{
+	struct fl_snapshot *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	metastore_init(&s->ms);
+	return s;
 }
 
 static void test_delta(void **state)
 {
-	static struct fl_reading a, b, d;
+	struct fl_snapshot *a = snap(), *b = snap(), d;
 
 	(void)state;
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	set(&a.ms, 100, 2, 10, 90);
-	set(&b.ms, 400, 5, 10, 200);
-	a.hist[fl_hist_bucket(10)] = 2;
-	b.hist[fl_hist_bucket(10)] = 3;
-	b.unmatched = 4;
-	a.unmatched = 1;
-	fl_reading_delta(&d, &b, &a);
-	assert_int_equal(d.ms.maintenance_meta_flush.samples.value, 3);
-	assert_int_equal(d.ms.maintenance_meta_flush.total_ns.value, 300);
-	/* min unchanged: unknown for the interval; max changed: known */
+	metastore_record_duration(&a->ms, 10);
+	metastore_record_duration(&a->ms, 50);
+	a->hist[fl_hist_bucket(10)] = 1;
+	a->unmatched = 1;
+	metastore_copy_to(&a->ms, &b->ms);
+	metastore_record_duration(&b->ms, 30); /* inside [min,max]: extremes unknown */
+	memcpy(b->hist, a->hist, sizeof(a->hist));
+	b->hist[fl_hist_bucket(30)]++;
+	b->unmatched = 3;
+	b->in_flight = 2;
+	assert_int_equal(fl_snapshot_delta(&d, b, a), 0);
+	assert_int_equal(d.ms.maintenance_meta_flush.samples.value, 1);
+	assert_int_equal(d.ms.maintenance_meta_flush.total_ns.value, 30);
 	assert_true(d.ms.maintenance_meta_flush.min_ns.value == FL_MIN_EMPTY);
-	assert_int_equal(d.ms.maintenance_meta_flush.max_ns.value, 200);
-	assert_int_equal(d.hist[fl_hist_bucket(10)], 1);
-	assert_int_equal(d.unmatched, 3);
+	assert_int_equal(d.ms.maintenance_meta_flush.max_ns.value, 0);
+	assert_int_equal(d.hist[fl_hist_bucket(30)], 1);
+	assert_int_equal(d.hist[fl_hist_bucket(10)], 0);
+	assert_int_equal(d.unmatched, 2);
+	assert_int_equal(d.in_flight, 2); /* current, not a difference */
+	fl_snapshot_free(&d);
+
+	metastore_record_duration(&b->ms, 70); /* new max: it is this interval's */
+	assert_int_equal(fl_snapshot_delta(&d, b, a), 0);
+	assert_int_equal(d.ms.maintenance_meta_flush.max_ns.value, 70);
+	fl_snapshot_free(&d);
+
+	/* first interval (nothing before): extremes are the interval's own */
+	struct fl_snapshot *z = snap();
+	assert_int_equal(fl_snapshot_delta(&d, a, z), 0);
+	assert_int_equal(d.ms.maintenance_meta_flush.min_ns.value, 10);
+	assert_int_equal(d.ms.maintenance_meta_flush.max_ns.value, 50);
+	fl_snapshot_free(&d);
+	free(a);
+	free(b);
+	free(z);
+}
+
+static void test_delta_procs(void **state)
+{
+	struct fl_snapshot *a = snap(), *b = snap(), d;
+
+	(void)state;
+	b->nprocs = 2;
+	b->procs = calloc(2, sizeof(*b->procs));
+	a->nprocs = 1;
+	a->procs = calloc(1, sizeof(*a->procs));
+	assert_non_null(a->procs);
+	assert_non_null(b->procs);
+	a->procs[0].pid = 7;
+	metastore_init(&a->procs[0].ms);
+	metastore_record_duration(&a->procs[0].ms, 5);
+	b->procs[0] = a->procs[0];
+	metastore_record_duration(&b->procs[0].ms, 6);
+	b->procs[1].pid = 9;
+	metastore_init(&b->procs[1].ms);
+	metastore_record_duration(&b->procs[1].ms, 4);
+	assert_int_equal(fl_snapshot_delta(&d, b, a), 0);
+	assert_int_equal(d.nprocs, 2);
+	assert_int_equal(d.procs[0].ms.maintenance_meta_flush.samples.value, 1);
+	assert_int_equal(d.procs[0].ms.maintenance_meta_flush.total_ns.value, 6);
+	assert_int_equal(d.procs[1].ms.maintenance_meta_flush.samples.value, 1);
+	assert_int_equal(d.procs[1].ms.maintenance_meta_flush.min_ns.value, 4);
+	fl_snapshot_free(&d);
+	fl_snapshot_free(a);
+	fl_snapshot_free(b);
+	free(a);
+	free(b);
 }
 
 static void test_hist_bucket(void **state)
 {
 	(void)state;
-	for (uint64_t v = 1; v < (1ull << 40); v = v * 3 + 1) {
+	/* every bucket's range holds its values and is at most 6.25% wide */
+	for (uint64_t v = 1; v < (1ULL << 62); v = v * 3 / 2 + 1) {
 		uint32_t b = fl_hist_bucket(v);
 
 		assert_true(b < FL_HIST_NBUCKETS);
 		assert_true(fl_hist_bucket_lo(b) <= v);
 		assert_true(v <= fl_hist_bucket_hi(b));
+		if (v >= 16)
+			assert_true((double)(fl_hist_bucket_hi(b) - fl_hist_bucket_lo(b) + 1) <=
+				    0.0625 * (double)fl_hist_bucket_lo(b) + 1);
 	}
+	assert_true(fl_hist_bucket(0) < FL_HIST_NBUCKETS);
+	assert_true(fl_hist_bucket(UINT64_MAX) < FL_HIST_NBUCKETS);
+	/* 60 s is well inside the range */
+	assert_true(fl_hist_bucket(60000000000ULL) < FL_HIST_NBUCKETS - 1);
+	/* monotonic */
+	for (uint64_t v = 1; v < 100000; v++)
+		assert_true(fl_hist_bucket(v) >= fl_hist_bucket(v - 1));
 }
 
 static void test_maps_line(void **state)
@@ -109,18 +164,28 @@ static void test_maps_line(void **state)
 	assert_null(fl_maps_line_path("7f00-7f10 rw-p 00000000 00:00 0 "));
 	assert_null(fl_maps_line_path("7ffd-7ffe rw-p 00000000 00:00 0   [stack]"));
 	assert_null(fl_maps_line_path("garbage"));
+	assert_null(fl_maps_line_path(""));
+}
+
+static void test_has_probes_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(fl_has_probes("/nonexistent/x", NULL, 0), -2 /* -ENOENT */);
+	assert_true(fl_has_probes("/", NULL, 0) < 0);
+	assert_true(fl_has_probes("/etc/hostname", NULL, 0) < 0);
+	assert_int_equal(fl_has_probes("/bin/true", NULL, 0), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_merge_zero_cpus_and_order),
-		cmocka_unit_test(test_merge_empty),
-		cmocka_unit_test(test_merge_u64),
+		cmocka_unit_test(test_merge_u64_fake_percpu),
+		cmocka_unit_test(test_merge_fake_percpu_metastore),
 		cmocka_unit_test(test_delta),
+		cmocka_unit_test(test_delta_procs),
 		cmocka_unit_test(test_hist_bucket),
 		cmocka_unit_test(test_maps_line),
+		cmocka_unit_test(test_has_probes_errors),
 	};
-
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/* flushlat's command line: accepted forms and every rejection (exit 2). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flushlat.h"
+#include "opts.h"
+
+/* Writable copies, as a real argv is (--label-set splits its argument). */
+static char storage[32][64];
+
+static int parse(struct fl_opts *o, char *err, ...)
+{
+	char *argv[32] = { "flushlat" };
+	int argc = 1;
+	va_list ap;
+	char *a;
+
+	va_start(ap, err);
+	while ((a = va_arg(ap, char *)) && argc < 31) {
+		snprintf(storage[argc], sizeof(storage[0]), "%s", a);
+		argv[argc] = storage[argc];
+		argc++;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	return fl_opts_parse(argc, argv, o, err, 256);
+}
+
+static void test_valid(void **state)
+{
+	struct fl_opts o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, "-p", "42", "--clock", "kernel", "--format", "json",
+			       "--interval", "0.5", "--delta", "--duration", "3", "--label", "WAL",
+			       "--prefix", "fs", "--label-set", "host=a", "--label-set", "dc=x y",
+			       "--fail-if", "p99>5ms", "--listen", ":9435", NULL), 0);
+	assert_int_equal(o.pid, 42);
+	assert_int_equal(o.clock, FL_CLOCK_KERNEL);
+	assert_int_equal(o.format, FL_FMT_JSON);
+	assert_true(o.interval == 0.5 && o.delta && o.duration == 3);
+	assert_string_equal(o.render.label, "WAL");
+	assert_string_equal(o.render.prefix, "fs");
+	assert_int_equal(o.render.nlabels, 2);
+	assert_string_equal(o.render.label_keys[1], "dc");
+	assert_string_equal(o.render.label_values[1], "x y");
+	assert_int_equal(o.nfail_if, 1);
+	assert_string_equal(o.listen, ":9435");
+
+	assert_int_equal(parse(&o, err, "--lean", "--", "rec", "--flushes", "5", NULL), 0);
+	assert_non_null(o.cmd);
+	assert_string_equal(o.cmd[0], "rec");
+	assert_string_equal(o.cmd[2], "5"); /* CMD's own options are not ours */
+	assert_true(o.lean);
+	assert_int_equal(o.format, FL_FMT_TEXT);
+	assert_string_equal(o.render.label, "Meta Store");
+
+	assert_int_equal(parse(&o, err, "--lib", "/x.so", NULL), 0); /* --lib alone */
+	assert_int_equal(parse(&o, err, "--help", NULL), 0);
+	assert_true(o.help);
+}
+
+static void bad(const char *want, ...)
+{
+	char *argv[16] = { "flushlat" };
+	struct fl_opts o;
+	char err[256] = "";
+	int argc = 1;
+	va_list ap;
+	char *a;
+
+	va_start(ap, want);
+	while ((a = va_arg(ap, char *)) && argc < 15) {
+		snprintf(storage[argc], sizeof(storage[0]), "%s", a);
+		argv[argc] = storage[argc];
+		argc++;
+	}
+	va_end(ap);
+	assert_int_equal(fl_opts_parse(argc, argv, &o, err, sizeof(err)), 2);
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s'", err, want);
+}
+
+static void test_invalid(void **state)
+{
+	(void)state;
+	bad("exactly one target", NULL);
+	bad("exactly one target", "-p", "1", "-b", "x", NULL);
+	bad("bad --pid", "-p", "1x", NULL);
+	bad("bad --pid", "-p", "99999999999", NULL);
+	bad("bad --clock", "-b", "x", "--clock", "", NULL);
+	bad("bad --interval", "-b", "x", "--interval", "nan", NULL);
+	bad("bad --interval", "-b", "x", "--interval", "inf", NULL);
+	bad("bad --interval", "-b", "x", "--interval", "0.001", NULL);
+	bad("bad --duration", "-b", "x", "--duration", "0", NULL);
+	bad("bad --duration", "-b", "x", "--duration", "-3", NULL);
+	bad("bad --format", "-b", "x", "--format", "", NULL);
+	bad("bad --label-set", "-b", "x", "--label-set", "novalue", NULL);
+	bad("bad --label-set", "-b", "x", "--label-set", "__r=1", NULL);
+	bad("given twice", "-b", "x", "--label-set", "a=1", "--label-set", "a=2", NULL);
+	bad("bad --prefix", "-b", "x", "--prefix", "", NULL);
+	bad("relative", "-b", "x", "--fail-if", "p99>+20%", NULL);
+	bad("unknown with --lean", "-b", "x", "--lean", "--fail-if", "in_flight>0", NULL);
+	bad("needs a value", "-b", "x", "--output", NULL);
+	bad("unknown option", "-b", "x", "-Z", NULL);
+	bad("unexpected argument", "-b", "x", "y", NULL);
+	bad("bad --listen", "-b", "x", "--listen", "host:0", NULL);
+}
+
+static void test_seconds(void **state)
+{
+	double v;
+
+	(void)state;
+	assert_int_equal(fl_parse_seconds("1.5", &v), 0);
+	assert_true(v == 1.5);
+	assert_int_equal(fl_parse_seconds("", &v), -1);
+	assert_int_equal(fl_parse_seconds("1s", &v), -1);
+	assert_int_equal(fl_parse_seconds("-0.1", &v), -1);
+	assert_int_equal(fl_parse_seconds("1e10", &v), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_seconds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
