@@ -24,6 +24,8 @@
 
 const volatile __u32 clock_mode = FL_CLOCK_RECORDER;
 const volatile bool start_attached = true;
+/* Per-process breakdown only when several processes can be traced (-b, --lib). */
+const volatile bool track_procs = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -44,10 +46,10 @@ struct {
 } hist SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FL_INFLIGHT_MAX);
-	__type(key, struct fl_inflight_key);
-	__type(value, struct fl_inflight_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FL_INFLIGHT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fl_inflight_slot);
 } inflight SEC(".maps");
 
 /*
@@ -132,6 +134,8 @@ static __always_inline void record(__u32 tgid, __u64 d)
 	if (h && b < FL_HIST_NBUCKETS)
 		__sync_fetch_and_add(&h->b[b], 1);
 
+	if (!track_procs)
+		return;
 	ms = bpf_map_lookup_elem(&procs, &tgid);
 	if (!ms) {
 		/* a new element starts as an empty MetaStore (min = UINT64_MAX) */
@@ -147,45 +151,84 @@ static __always_inline void record(__u32 tgid, __u64 d)
 	record_into(ms, d);
 }
 
+/* 0 marks a free slot, so a start_ns of 0 is stored as 1. */
+static __always_inline __u64 slot_key(__u64 start_ns)
+{
+	return start_ns ? start_ns : 1;
+}
+
+static __always_inline void inflight_claim(__u32 tgid, __u32 tid, __u64 start_ns)
+{
+	__u32 home = fl_inflight_home(tgid, start_ns);
+	__u64 key = slot_key(start_ns);
+
+	for (__u32 i = 0; i < FL_INFLIGHT_PROBES; i++) {
+		__u32 idx = (home + i) & (FL_INFLIGHT_SLOTS - 1);
+		struct fl_inflight_slot *s = bpf_map_lookup_elem(&inflight, &idx);
+
+		if (!s)
+			return;
+		if (__sync_val_compare_and_swap(&s->start_ns, 0, key) == 0) {
+			/* ours: the completion comes after this program returns */
+			s->tgid = tgid;
+			s->tid = tid;
+			s->kstart_ns = bpf_ktime_get_ns();
+			return;
+		}
+	}
+	count(FL_CNT_INFLIGHT_FULL);
+}
+
+/* Frees the slot of (tgid, start_ns); returns its kstart_ns, 0 if not found. */
+static __always_inline __u64 inflight_release(__u32 tgid, __u64 start_ns)
+{
+	__u32 home = fl_inflight_home(tgid, start_ns);
+	__u64 key = slot_key(start_ns);
+
+	for (__u32 i = 0; i < FL_INFLIGHT_PROBES; i++) {
+		__u32 idx = (home + i) & (FL_INFLIGHT_SLOTS - 1);
+		struct fl_inflight_slot *s = bpf_map_lookup_elem(&inflight, &idx);
+		__u64 kstart;
+
+		if (!s)
+			return 0;
+		if (s->start_ns != key || s->tgid != tgid)
+			continue;
+		kstart = s->kstart_ns;
+		if (__sync_val_compare_and_swap(&s->start_ns, key, 0) == key)
+			return kstart ? kstart : 1;
+	}
+	return 0;
+}
+
 SEC("usdt")
 int BPF_USDT(meta_flush_start, __u64 start_ns)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct fl_inflight_key k = { .tgid = id >> 32, .start_ns = start_ns };
-	struct fl_inflight_val v = { .kstart_ns = bpf_ktime_get_ns(), .tid = (__u32)id };
 
 	(void)ctx;
-
-	if (bpf_map_update_elem(&inflight, &k, &v, BPF_ANY))
-		count(FL_CNT_INFLIGHT_FULL);
+	inflight_claim(id >> 32, (__u32)id, start_ns);
 	return 0;
 }
 
 SEC("usdt")
 int BPF_USDT(meta_flush_done, __u64 start_ns, __u64 end_ns)
 {
-	__u64 now = bpf_ktime_get_ns();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct fl_inflight_key k = { .tgid = tgid, .start_ns = start_ns };
-	struct fl_inflight_val *v = NULL;
-	__u64 d;
+	__u64 kstart = 0, d;
 
 	(void)ctx;
 	if (start_attached)
-		v = bpf_map_lookup_elem(&inflight, &k);
+		kstart = inflight_release(tgid, start_ns);
+	if (start_attached && !kstart)
+		count(FL_CNT_UNMATCHED);
 	if (clock_mode == FL_CLOCK_KERNEL) {
-		if (!v) {
-			count(FL_CNT_UNMATCHED);
-			return 0;
-		}
-		d = now - v->kstart_ns;
+		if (!kstart)
+			return 0; /* no start time: nothing to measure */
+		d = bpf_ktime_get_ns() - kstart;
 	} else {
-		if (start_attached && !v)
-			count(FL_CNT_UNMATCHED);
 		d = end_ns - start_ns;
 	}
-	if (v)
-		bpf_map_delete_elem(&inflight, &k);
 	record(tgid, d);
 	return 0;
 }

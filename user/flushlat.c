@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,23 @@ static int pid_gone(pid_t pid)
 	return kill(pid, 0) && errno == ESRCH;
 }
 
+/* Gone, or a zombie whose parent has not reaped it yet (no mappings left). */
+static int pid_exited(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	int zombie = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		zombie = p[2] == 'Z' || p[2] == 'X';
+	fclose(f);
+	return zombie;
+}
+
 /* PATH lookup as execvp would, so the probes are found in the same file. */
 static int resolve_cmd(const char *cmd, char *out, size_t len)
 {
@@ -135,6 +153,10 @@ static int find_targets(struct tracer *t)
 		if (fl_targets_from_pid(o->pid, &t->targets, other, sizeof(other))) {
 			fprintf(stderr, "flushlat: cannot read /proc/%d/maps: %s\n", (int)o->pid,
 				pid_gone(o->pid) ? "the process exited" : strerror(errno));
+			return -1;
+		}
+		if (!t->targets.n && !o->nlibs && pid_exited(o->pid)) {
+			fprintf(stderr, "flushlat: process %d has exited\n", (int)o->pid);
 			return -1;
 		}
 		if (!t->targets.n && !o->nlibs) {
@@ -244,6 +266,12 @@ static int load_bpf(struct tracer *t)
 	}
 	t->skel->rodata->clock_mode = (__u32)t->o.clock;
 	t->skel->rodata->start_attached = !t->o.lean;
+	/*
+	 * One process (-p, or -- CMD whose probes are in its executable): the
+	 * MetaStore is already its breakdown; skip the per-process map.
+	 */
+	t->skel->rodata->track_procs = !(t->o.pid || (t->o.cmd && !t->o.nlibs && t->targets.n == 1 &&
+						     !strcmp(t->targets.path[0], t->exe)));
 	if (flushlat__load(t->skel)) {
 		err = errno;
 		fprintf(stderr, "flushlat: cannot load the BPF program: %s%s\n", strerror(err),
@@ -328,16 +356,36 @@ static int start_child(struct tracer *t)
 	return ok ? 0 : -1;
 }
 
+/*
+ * One scrape: read + merge the maps and render, timed.  The time of the
+ * previous scrape is exported too (the current one is not known until the
+ * text is done): the tracer's own cost, like Prometheus' scrape_duration.
+ */
 static int render_http(void *ctx, struct strbuf *out)
 {
+	static _Atomic uint64_t last_ns;
 	struct tracer *t = ctx;
 	struct fl_snapshot s;
+	struct timespec a, b;
+	uint64_t prev = last_ns;
 
+	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (fl_reader_read(&t->reader, &s))
 		return -1;
 	s.lean = t->o.lean;
 	fl_render_prom(&s, &t->o.render, out);
 	fl_snapshot_free(&s);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	last_ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ULL + (uint64_t)b.tv_nsec -
+		  (uint64_t)a.tv_nsec;
+	if (prev && !t->o.render.compat) {
+		const char *p = t->o.render.prefix;
+
+		strbuf_printf(out, "# HELP %s_scrape_duration_seconds Time flushlat took to read and merge "
+				   "its BPF maps and render the previous scrape.\n"
+				   "# TYPE %s_scrape_duration_seconds gauge\n"
+				   "%s_scrape_duration_seconds %.9f\n", p, p, p, (double)prev / 1e9);
+	}
 	return 0;
 }
 

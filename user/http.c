@@ -114,9 +114,7 @@ int fl_listen_parse(const char *spec, char *host, size_t hostlen, unsigned short
 	memcpy(h, hb, (size_t)(he - hb));
 	h[he - hb] = '\0';
 	/* Loopback unless the user names another address: exposing is a choice. */
-	if (!*h && !v6)
-		snprintf(h, sizeof(h), "127.0.0.1");
-	else if (!v6 && !strcmp(h, "localhost"))
+	if (!v6 && (!*h || !strcmp(h, "localhost")))
 		snprintf(h, sizeof(h), "127.0.0.1");
 	if (inet_pton(v6 ? AF_INET6 : AF_INET, h, addr) != 1) {
 		snprintf(err, errlen, "--listen '%s': '%s' is not a numeric %s address", spec, h,
@@ -180,7 +178,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	(void)upload_data_size;
 	(void)req_cls;
 	/* Answered on the first call: no method we serve has a body. */
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", 1);
 	if (!strcmp(url, "/metrics"))
 		return serve_metrics(h, conn);
@@ -201,7 +199,8 @@ static void logger(void *cls, const char *fmt, va_list ap)
 		h->lasterr[--n] = '\0';
 }
 
-struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx, char *err, size_t errlen)
+struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx, char *err,
+			      size_t errlen)
 {
 	struct sockaddr_in6 sa6 = { 0 };
 	struct sockaddr_in sa4 = { 0 };

@@ -9,7 +9,8 @@
  *
  * Required: meta_store.maintenance_meta_flush.{samples,total_ns,min_ns,max_ns},
  * in_flight.{count,oldest_age_ns}, unmatched, pid, histogram.  Optional (0 or
- * empty when absent): dropped, timestamp_ns, processes, programs, lean.  Derived
+ * empty when absent): dropped, timestamp_ns, processes, programs, lean (with
+ * "lean":true, in_flight.* and unmatched are null: unknown).  Derived
  * values (avg_ns, percentiles) are not read back: they are recomputed from
  * the MetaStore and the histogram.  min_ns may be null, meaning "no sample"
  * (UINT64_MAX, the MetaStore's empty marker).
@@ -90,6 +91,20 @@ static int get_u64(struct json_object *obj, const char *path, const char *key, i
 	if (get_key(obj, path, key, optional, &o, err, errlen))
 		return -1;
 	if (!o && optional)
+		return 0;
+	return as_u64(o, path, key, v, err, errlen);
+}
+
+/* Like get_u64, but a JSON null reads as unknown (0) when allowed (--lean). */
+static int get_u64_nullable(struct json_object *obj, const char *path, const char *key,
+			    int null_ok, uint64_t *v, char *err, size_t errlen)
+{
+	struct json_object *o;
+
+	*v = 0;
+	if (get_key(obj, path, key, 0, &o, err, errlen))
+		return -1;
+	if (!o && null_ok)
 		return 0;
 	return as_u64(o, path, key, v, err, errlen);
 }
@@ -307,14 +322,16 @@ static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err
 		snprintf(err, errlen, "expected a JSON object, got %s", type_name(root));
 		return -1;
 	}
-	if (get_obj(root, "", "meta_store", 0, &ms, err, errlen) ||
+	if (parse_lean(root, s, err, errlen) ||
+	    get_obj(root, "", "meta_store", 0, &ms, err, errlen) ||
 	    get_obj(ms, "meta_store.", "maintenance_meta_flush", 0, &d, err, errlen) ||
 	    parse_duration(d, "meta_store.maintenance_meta_flush.", &s->ms.maintenance_meta_flush,
 			   err, errlen) ||
 	    get_obj(root, "", "in_flight", 0, &inf, err, errlen) ||
-	    get_u64(inf, "in_flight.", "count", 0, &s->in_flight, err, errlen) ||
-	    get_u64(inf, "in_flight.", "oldest_age_ns", 0, &s->oldest_age_ns, err, errlen) ||
-	    get_u64(root, "", "unmatched", 0, &s->unmatched, err, errlen) ||
+	    get_u64_nullable(inf, "in_flight.", "count", s->lean, &s->in_flight, err, errlen) ||
+	    get_u64_nullable(inf, "in_flight.", "oldest_age_ns", s->lean, &s->oldest_age_ns, err,
+			     errlen) ||
+	    get_u64_nullable(root, "", "unmatched", s->lean, &s->unmatched, err, errlen) ||
 	    get_u64(root, "", "dropped", 1, &s->dropped, err, errlen) ||
 	    parse_pid(root, s, err, errlen) ||
 	    get_u64(root, "", "timestamp_ns", 1, &s->taken_realtime_ns, err, errlen) ||
@@ -323,8 +340,7 @@ static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err
 	    get_arr(root, "", "processes", 1, &procs, err, errlen) ||
 	    (procs && parse_processes(procs, s, err, errlen)) ||
 	    get_arr(root, "", "programs", 1, &progs, err, errlen) ||
-	    (progs && parse_programs(progs, s, err, errlen)) ||
-	    parse_lean(root, s, err, errlen))
+	    (progs && parse_programs(progs, s, err, errlen)))
 		return -1;
 	return 0;
 }

@@ -23,8 +23,10 @@ int fl_reader_init(struct fl_reader *r, int ncpu)
 	r->ms_buf = aligned_alloc(FL_CACHELINE, (size_t)ncpu * sizeof(struct metastore));
 	r->hist_buf = calloc((size_t)ncpu * FL_HIST_NBUCKETS, sizeof(uint64_t));
 	r->cnt_buf = calloc((size_t)ncpu, sizeof(uint64_t));
+	r->slots = calloc(FL_INFLIGHT_SLOTS, sizeof(*r->slots));
+	r->slot_keys = calloc(FL_INFLIGHT_SLOTS, sizeof(*r->slot_keys));
 	pthread_mutex_init(&r->lock, NULL);
-	if (!r->ms_buf || !r->hist_buf || !r->cnt_buf) {
+	if (!r->ms_buf || !r->hist_buf || !r->cnt_buf || !r->slots || !r->slot_keys) {
 		fl_reader_free(r);
 		return -ENOMEM;
 	}
@@ -36,6 +38,10 @@ void fl_reader_free(struct fl_reader *r)
 	free(r->ms_buf);
 	free(r->hist_buf);
 	free(r->cnt_buf);
+	free(r->slots);
+	free(r->slot_keys);
+	r->slots = NULL;
+	r->slot_keys = NULL;
 	r->ms_buf = NULL;
 	r->hist_buf = NULL;
 	r->cnt_buf = NULL;
@@ -81,26 +87,36 @@ static int read_counters(struct fl_reader *r, struct fl_snapshot *s)
 	return 0;
 }
 
-/* Count in-flight flushes, find the oldest, prune dead processes' entries. */
+/*
+ * Count in-flight flushes and find the oldest, in one batched read of the
+ * slot table.  A slot whose process is gone (it crashed mid-flush) is freed
+ * here: no BPF program writes a claimed slot but its owner, so the write
+ * cannot race.
+ */
 static int read_inflight(struct fl_reader *r, struct fl_snapshot *s)
 {
-	struct fl_inflight_key k, next, *prev = NULL;
-	struct fl_inflight_val v;
+	static const struct fl_inflight_slot empty;
+	__u32 count = FL_INFLIGHT_SLOTS, out = 0;
 	uint64_t oldest = 0, now;
+	int err;
 
 	now = now_ns(CLOCK_MONOTONIC); /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
-	while (!bpf_map_get_next_key(r->inflight_fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(r->inflight_fd, &k, &v))
-			continue; /* completed meanwhile */
-		if (pid_gone(k.tgid)) {
-			bpf_map_delete_elem(r->inflight_fd, &k);
+	err = bpf_map_lookup_batch(r->inflight_fd, NULL, &out, r->slot_keys, r->slots, &count, NULL);
+	if (err && errno != ENOENT)
+		return -errno;
+	for (__u32 i = 0; i < count; i++) {
+		const struct fl_inflight_slot *v = &r->slots[i];
+
+		if (!v->start_ns)
+			continue;
+		if (v->tgid && pid_gone(v->tgid)) {
+			bpf_map_update_elem(r->inflight_fd, &r->slot_keys[i], &empty, BPF_EXIST);
 			continue;
 		}
 		s->in_flight++;
-		if (!oldest || v.kstart_ns < oldest)
-			oldest = v.kstart_ns;
+		/* a slot being filled in has no kstart yet: it is brand new */
+		if (v->kstart_ns && (!oldest || v->kstart_ns < oldest))
+			oldest = v->kstart_ns;
 	}
 	s->oldest_age_ns = oldest && now > oldest ? now - oldest : 0;
 	return 0;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "flushlat.h"
 #include "snapshot.h"
 
 struct fl_reader {
@@ -29,6 +30,8 @@ struct fl_reader {
 	struct metastore *ms_buf; /* ncpu copies */
 	uint64_t *hist_buf;       /* ncpu * FL_HIST_NBUCKETS */
 	uint64_t *cnt_buf;        /* ncpu */
+	struct fl_inflight_slot *slots; /* FL_INFLIGHT_SLOTS */
+	uint32_t *slot_keys;
 };
 
 /* Allocates the per-CPU read buffers; fds are filled in by the caller. */

@@ -15,7 +15,7 @@
  * "empty" marker UINT64_MAX, written as 18446744073709551615 (json-c keeps
  * full uint64 precision), so a saved snapshot restores the MetaStore exactly.
  * With --lean (only meta_flush_done traced) "lean":true is added at the
- * end: in_flight and unmatched are then unknown and written as 0.
+ * end: in_flight and unmatched are then unknown and written as null.
  * The histogram lists only non-empty buckets, keyed by the bucket's lower
  * bound in ns (include/flushlat/hist.h); timestamp_ns is CLOCK_REALTIME.
  */
@@ -25,6 +25,12 @@
 
 #include "percentile.h"
 #include "render.h"
+
+/* A fixed-size name field, which may fill its array without a NUL. */
+static struct json_object *fixed_str(const char *v, size_t size)
+{
+	return json_object_new_string_len(v, (int)strnlen(v, size));
+}
 
 static void add_u64(struct json_object *o, const char *k, uint64_t v)
 {
@@ -87,7 +93,7 @@ static struct json_object *processes_arr(const struct fl_snapshot *s)
 		struct json_object *o = json_object_new_object();
 
 		add_u64(o, "pid", p->pid);
-		json_object_object_add(o, "comm", json_object_new_string_len(p->comm, (int)strnlen(p->comm, sizeof(p->comm))));
+		json_object_object_add(o, "comm", fixed_str(p->comm, sizeof(p->comm)));
 		add_u64(o, "samples", d->samples.value);
 		add_u64(o, "total_ns", d->total_ns.value);
 		add_u64(o, "min_ns", d->min_ns.value);
@@ -106,7 +112,7 @@ static struct json_object *programs_arr(const struct fl_snapshot *s)
 		const struct fl_prog_stats *p = &s->progs[i];
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "name", json_object_new_string_len(p->name, (int)strnlen(p->name, sizeof(p->name))));
+		json_object_object_add(o, "name", fixed_str(p->name, sizeof(p->name)));
 		add_u64(o, "run_time_ns", p->run_time_ns);
 		add_u64(o, "run_cnt", p->run_cnt);
 		json_object_array_add(a, o);
@@ -122,23 +128,33 @@ void fl_render_json(const struct fl_snapshot *s, const struct fl_render_opts *o,
 	const char *txt;
 
 	(void)o; /* label/prefix are presentation of text/Prometheus only */
-	json_object_object_add(ms, "maintenance_meta_flush", duration_obj(&s->ms.maintenance_meta_flush, 1));
+	json_object_object_add(ms, "maintenance_meta_flush",
+			       duration_obj(&s->ms.maintenance_meta_flush, 1));
 	json_object_object_add(root, "meta_store", ms);
 	json_object_object_add(root, "percentiles", percentiles_obj(s));
-	add_u64(inf, "count", s->in_flight);
-	add_u64(inf, "oldest_age_ns", s->oldest_age_ns);
-	json_object_object_add(root, "in_flight", inf);
-	add_u64(root, "unmatched", s->unmatched);
+	if (s->lean) {
+		/* not traced with --lean: unknown, never a zero that looks measured */
+		json_object_object_add(inf, "count", NULL);
+		json_object_object_add(inf, "oldest_age_ns", NULL);
+		json_object_object_add(root, "in_flight", inf);
+		json_object_object_add(root, "unmatched", NULL);
+	} else {
+		add_u64(inf, "count", s->in_flight);
+		add_u64(inf, "oldest_age_ns", s->oldest_age_ns);
+		json_object_object_add(root, "in_flight", inf);
+		add_u64(root, "unmatched", s->unmatched);
+	}
 	add_u64(root, "dropped", s->dropped);
 	json_object_object_add(root, "pid", json_object_new_int(s->pid));
 	add_u64(root, "timestamp_ns", s->taken_realtime_ns);
 	json_object_object_add(root, "histogram", histogram_arr(s));
 	json_object_object_add(root, "processes", processes_arr(s));
 	json_object_object_add(root, "programs", programs_arr(s));
-	if (s->lean) /* in_flight and unmatched are then unknown (always 0) */
+	if (s->lean)
 		json_object_object_add(root, "lean", json_object_new_boolean(1));
 
-	txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+						   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (txt) {
 		strbuf_puts(out, txt);
 		strbuf_puts(out, "\n");

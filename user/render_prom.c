@@ -26,7 +26,9 @@
 #define COMPAT_PREFIX "ie_wal_recorder__meta_store"
 
 /* Labels that flushlat itself sets: a --label-set may not shadow them. */
-static const char *const reserved_labels[] = { "subsystem", "system", "le", "pid", "comm", "program" };
+static const char *const reserved_labels[] = {
+	"subsystem", "system", "le", "pid", "comm", "program",
+};
 
 static int valid_label_name(const char *k)
 {

@@ -67,7 +67,7 @@ static void check_dump(const uint64_t *d, size_t n, const char *line3)
 	/* The reference document's block, written out literally. */
 	snprintf(want, sizeof(want), "[Meta Store Metrics] Snapshot:\n" RULE "%s\n" RULE, line3);
 	assert_string_equal(ref, want);
-	if (strncmp(txt, want, strlen(want)))
+	if (strncmp(txt, want, strlen(want)) != 0)
 		fail_msg("text output does not start with the dump block:\n%s", txt);
 	free(txt);
 	free(ref);
@@ -199,6 +199,9 @@ static void test_lean(void **state)
 
 	txt = render(FL_FMT_JSON, &s, &o);
 	assert_non_null(strstr(txt, ",\"lean\":true}"));
+	/* unknown is null, never a zero that looks measured */
+	assert_non_null(strstr(txt, "\"in_flight\":{\"count\":null,\"oldest_age_ns\":null}"));
+	assert_non_null(strstr(txt, "\"unmatched\":null"));
 	assert_int_equal(fl_json_parse(txt, &back, err, sizeof(err)), 0);
 	assert_int_equal(back.lean, 1);
 	free(txt);
@@ -208,9 +211,16 @@ static void test_lean(void **state)
 	free(txt);
 	s.lean = 1;
 	txt = render(FL_FMT_JSON, &s, &o);
-	memcpy(strstr(txt, "\"lean\":true}"), "\"lean\":1}   ", 12);
+	/* "lean" closes the object: rewrite the tail in place (it only gets shorter). */
+	strcpy(strstr(txt, "\"lean\":true}"), "\"lean\":1}");
 	assert_int_equal(fl_json_parse(txt, &back, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "lean: expected a boolean, got int"));
+	free(txt);
+	/* null is accepted only with "lean":true */
+	s.lean = 1;
+	txt = render(FL_FMT_JSON, &s, &o);
+	strcpy(strstr(txt, ",\"lean\":true}"), "}");
+	assert_int_equal(fl_json_parse(txt, &back, err, sizeof(err)), -1);
 	free(txt);
 }
 
@@ -617,7 +627,7 @@ static void check_histogram(char **lines, size_t n, const char *bucket_prefix, u
 		const char *l = lines[i], *le;
 		double lev;
 
-		if (strncmp(l, bucket_prefix, strlen(bucket_prefix)))
+		if (strncmp(l, bucket_prefix, strlen(bucket_prefix)) != 0)
 			continue;
 		assert_false(inf); /* +Inf is last */
 		le = strstr(l, "le=\"");

@@ -264,7 +264,7 @@ static void expect_row(const char *row, const char *from_to, const char *change,
 	const char *l = line_of(out_txt, row);
 	size_t n = strlen(l), pn = strlen(pct);
 
-	if (!strstr(l, from_to) || !strstr(l, change) || n < pn || strcmp(l + n - pn, pct))
+	if (!strstr(l, from_to) || !strstr(l, change) || n < pn || strcmp(l + n - pn, pct) != 0)
 		fail_msg("row '%s' is not '%s' '%s' '%s'", l, from_to, change, pct);
 }
 
