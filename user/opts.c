@@ -230,7 +230,7 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 	o->format = FL_FMT_TEXT;
 	fl_render_opts_default(&o->render);
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: 0 also resets getopt's internal state */
 	while ((c = getopt_long(argc, argv, "+:p:b:vhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
