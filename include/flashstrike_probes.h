@@ -27,6 +27,9 @@
  *                                      *_ENABLED() is then always 1
  *   FLASHSTRIKE_PROBES_DISABLE        no probes at all (*_ENABLED() is 0);
  *                                      the baseline for overhead benchmarks
+ *   FLASHSTRIKE_PROBES_NOP1           keep sys/sdt.h's 1-byte nop at the probe
+ *                                      sites (default on x86-64: a 5-byte nop,
+ *                                      see flashstrike_probes_nop.h)
  */
 #ifndef FLASHSTRIKE_PROBES_H
 #define FLASHSTRIKE_PROBES_H
@@ -41,6 +44,7 @@
 #elif defined(FLASHSTRIKE_PROBES_NO_SEMAPHORES)
 
 #include <sys/sdt.h>
+#include "flashstrike_probes_nop.h"
 
 #define FLASHSTRIKE_META_FLUSH_START_ENABLED() 1
 #define FLASHSTRIKE_META_FLUSH_DONE_ENABLED() 1
@@ -55,6 +59,7 @@
 #define _SDT_HAS_SEMAPHORES 1
 #endif
 #include <sys/sdt.h>
+#include "flashstrike_probes_nop.h"
 
 #ifdef __cplusplus
 extern "C" {

