@@ -48,6 +48,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FL_INFLIGHT_SLOTS);
+	/* user space reads it through mmap: no syscall, no per-slot copy */
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct fl_inflight_slot);
 } inflight SEC(".maps");

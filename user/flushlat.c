@@ -289,6 +289,7 @@ static int load_bpf(struct tracer *t)
 	t->reader.inflight_fd = bpf_map__fd(t->skel->maps.inflight);
 	t->reader.procs_fd = bpf_map__fd(t->skel->maps.procs);
 	t->reader.counters_fd = bpf_map__fd(t->skel->maps.counters);
+	fl_reader_map_inflight(&t->reader);
 	t->reader.lean = t->o.lean;
 	t->reader.target_pid = t->o.pid ? t->o.pid : -1;
 	if (!t->o.lean) {

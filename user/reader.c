@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 
 #include "flushlat.h"
@@ -38,6 +40,9 @@ void fl_reader_free(struct fl_reader *r)
 	free(r->ms_buf);
 	free(r->hist_buf);
 	free(r->cnt_buf);
+	if (r->slots_mmap)
+		munmap((void *)r->slots_mmap, r->slots_mmap_len);
+	r->slots_mmap = NULL;
 	free(r->slots);
 	free(r->slot_keys);
 	r->slots = NULL;
@@ -46,6 +51,20 @@ void fl_reader_free(struct fl_reader *r)
 	r->hist_buf = NULL;
 	r->cnt_buf = NULL;
 	pthread_mutex_destroy(&r->lock);
+}
+
+void fl_reader_map_inflight(struct fl_reader *r)
+{
+	size_t len = FL_INFLIGHT_SLOTS * sizeof(struct fl_inflight_slot);
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	len = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, r->inflight_fd, 0);
+	if (p == MAP_FAILED)
+		return; /* read_inflight() uses a batch lookup instead */
+	r->slots_mmap = p;
+	r->slots_mmap_len = len;
 }
 
 int fl_reader_seed(struct fl_reader *r)
@@ -101,9 +120,20 @@ static int read_inflight(struct fl_reader *r, struct fl_snapshot *s)
 	int err;
 
 	now = now_ns(CLOCK_MONOTONIC); /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
-	err = bpf_map_lookup_batch(r->inflight_fd, NULL, &out, r->slot_keys, r->slots, &count, NULL);
-	if (err && errno != ENOENT)
-		return -errno;
+	if (r->slots_mmap) {
+		/* ~1.7 ms per scrape as a batch syscall here; a plain copy via mmap */
+		for (__u32 i = 0; i < FL_INFLIGHT_SLOTS; i++) {
+			r->slots[i].start_ns = r->slots_mmap[i].start_ns;
+			r->slots[i].kstart_ns = r->slots_mmap[i].kstart_ns;
+			r->slots[i].tgid = r->slots_mmap[i].tgid;
+			r->slot_keys[i] = i;
+		}
+	} else {
+		err = bpf_map_lookup_batch(r->inflight_fd, NULL, &out, r->slot_keys, r->slots, &count,
+					   NULL);
+		if (err && errno != ENOENT)
+			return -errno;
+	}
 	for (__u32 i = 0; i < count; i++) {
 		const struct fl_inflight_slot *v = &r->slots[i];
 

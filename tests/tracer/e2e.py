@@ -531,11 +531,47 @@ def case_prometheus_listen():
     pc = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True)
     check(pc.returncode == 0, "promtool: %s %s" % (pc.stdout, pc.stderr))
     check("flushlat_bpf_program_run_count_total" in body, "own cost missing with --bpf-stats")
+    # attached and serving: every capability dropped, map reads still work
+    caps = dict(l.split(":\t") for l in read("/proc/%d/status" % t.pid).splitlines() if ":\t" in l)
+    for k in ("CapEff", "CapPrm"):
+        check(int(caps[k], 16) == 0, "tracer still holds %s %s" % (k, caps[k]))
     r.send_signal(signal.SIGTERM)
     r.wait(timeout=20)
     out, _ = t.communicate(timeout=20)
     check(t.returncode == 0, "tracer rc %d" % t.returncode)
     print("ok /metrics promtool-clean while tracing")
+
+
+def case_migrate():
+    """Start and done on different CPUs (threads moved between them): still paired."""
+    if os.cpu_count() < 2:
+        print("SKIP: one CPU, no migration possible")
+        sys.exit(77)
+    log = tmp("d")
+    t = subprocess.Popen([FL, "--clock", "kernel", "--format", "json", "--", rec(), "--flushes",
+                          "2000", "--writers", "2", "--dir", tmp("wal"), "--log-durations", log],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    child = int(run(["pgrep", "-P", str(t.pid)]).stdout.split()[0])
+    cpu, moves = 0, 0
+    while t.poll() is None:
+        # bounce every thread of the recorder between the CPUs, every ~0.2 ms
+        try:
+            for tid in os.listdir("/proc/%d/task" % child):
+                os.sched_setaffinity(int(tid), {cpu})
+                moves += 1
+        except (FileNotFoundError, ProcessLookupError, OSError):
+            pass
+        cpu ^= 1
+        time.sleep(0.0002)
+    _, err = t.communicate(timeout=30)
+    check(t.returncode == 0, "rc %d %s" % (t.returncode, err[-300:]))
+    snap = json_last(err)
+    check(mfl(snap)["samples"] == len(durations(log)) == 2000,
+          "samples %d vs %d" % (mfl(snap)["samples"], len(durations(log))))
+    check(snap["unmatched"] == 0, "unmatched %d with migrations" % snap["unmatched"])
+    check(moves > 200, "only %d migrations forced" % moves)
+    print("ok %d flushes paired across %d forced migrations" % (mfl(snap)["samples"], moves))
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
