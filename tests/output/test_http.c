@@ -433,6 +433,83 @@ static void test_concurrent(void **state)
 	snap_free(&c.s);
 }
 
+/* A raw loopback connection, for clients that do not behave. */
+static int raw_connect(unsigned short port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/*
+ * Slow clients (a request never finished), idle connections beyond the
+ * connection limit and malformed requests: the exporter keeps serving a
+ * well-behaved scraper, and answers garbage with an error, not a crash.
+ */
+static void test_hostile_clients(void **state)
+{
+	struct scrape_ctx c;
+	struct fl_http *h;
+	struct reply r;
+	unsigned short port;
+	char spec[64], buf[512];
+	int slow[8], idle[40], bad;
+	ssize_t n;
+
+	(void)state;
+	ctx_init(&c);
+	h = start(&c, spec, sizeof(spec), &port);
+
+	for (int i = 0; i < 8; i++) {
+		slow[i] = raw_connect(port);
+		assert_true(write(slow[i], "GET /metr", 9) == 9); /* and never the rest */
+	}
+	assert_int_equal(http_req(AF_INET, port, "GET", "/metrics", &r), 0);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+
+	bad = raw_connect(port);
+	{
+		static const char junk[] = "\x01\x02 \xff garbage\r\n\r\n";
+
+		assert_true(write(bad, junk, sizeof(junk) - 1) == (ssize_t)(sizeof(junk) - 1));
+	}
+	n = read(bad, buf, sizeof(buf) - 1);
+	/* either an HTTP error status or a closed connection, never a hang or 200 */
+	if (n > 0) {
+		buf[n] = '\0';
+		assert_non_null(strstr(buf, "HTTP/1.1 4"));
+	}
+	close(bad);
+	bad = raw_connect(port);
+	{
+		static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n";
+
+		assert_true(write(bad, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1));
+	}
+	n = read(bad, buf, sizeof(buf) - 1);
+	assert_true(n >= 0);
+	close(bad);
+
+	for (int i = 0; i < 40; i++) /* more than the 32-connection limit */
+		idle[i] = raw_connect(port);
+	for (int i = 0; i < 40; i++)
+		close(idle[i]);
+	usleep(100 * 1000);
+	assert_int_equal(http_req(AF_INET, port, "GET", "/metrics", &r), 0);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+
+	for (int i = 0; i < 8; i++)
+		close(slow[i]);
+	fl_http_stop(h);
+	snap_free(&c.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_port_in_use),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_hostile_clients),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

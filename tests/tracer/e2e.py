@@ -574,6 +574,32 @@ def case_migrate():
     print("ok %d flushes paired across %d forced migrations" % (mfl(snap)["samples"], moves))
 
 
+def case_inflight():
+    """Flushes held open show as in flight with their age; overflow is counted."""
+    n = 5000  # above the 4096-slot in-flight table
+    t = subprocess.Popen([FL, "--interval", "0.25", "--format", "json", "--",
+                          rec("inflight_flood"), str(n), "1500"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = t.communicate(timeout=60)
+    check(t.returncode == 0, "rc %d %s" % (t.returncode, err[-300:]))
+    snaps = [json.loads(l) for l in err.splitlines() if l.startswith("{")]
+    held = [s for s in snaps if s["in_flight"]["count"] > 0]
+    check(held, "no snapshot saw flushes in flight: %s" % [s["in_flight"] for s in snaps])
+    peak = max(held, key=lambda s: s["in_flight"]["oldest_age_ns"])
+    check(peak["in_flight"]["oldest_age_ns"] >= 500 * 1000 * 1000,
+          "oldest in-flight age %d ns after holding 1.5 s" % peak["in_flight"]["oldest_age_ns"])
+    stored = max(s["in_flight"]["count"] for s in held)
+    final = snaps[-1]
+    check(stored + final["dropped"] == n, "in flight %d + dropped %d != %d started" %
+          (stored, final["dropped"], n))
+    check(final["dropped"] > 0 and final["unmatched"] == final["dropped"],
+          "dropped %d, unmatched %d" % (final["dropped"], final["unmatched"]))
+    check(mfl(final)["samples"] == n, "completions recorded: %d of %d" % (mfl(final)["samples"], n))
+    check(final["in_flight"]["count"] == 0, "still in flight at the end: %s" % final["in_flight"])
+    print("ok in flight: %d held (oldest %.2f s), %d dropped and counted, %d recorded" %
+          (stored, peak["in_flight"]["oldest_age_ns"] / 1e9, final["dropped"], n))
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":
