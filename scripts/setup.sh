@@ -50,5 +50,9 @@ fi
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLUSHLAT_SANITIZE="$SANITIZE" >/dev/null ||
 	die "cmake configure failed"
-cmake --build "$BUILD" -j"$(nproc)" || die "build failed"
+# The build log is kept, and shown only when the build fails.
+if ! cmake --build "$BUILD" -j"$(nproc)" >"$BUILD/build.log" 2>&1; then
+	tail -40 "$BUILD/build.log" >&2
+	die "build failed (full log: $BUILD/build.log)"
+fi
 echo "setup.sh: built into $BUILD" >&2

@@ -129,51 +129,6 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
-/* Prometheus label names: [a-zA-Z_][a-zA-Z0-9_]*, not reserved "__". */
-static int valid_label_name(const char *s, size_t n)
-{
-	if (!n || (s[0] >= '0' && s[0] <= '9') || (n >= 2 && s[0] == '_' && s[1] == '_'))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9')))
-			return 0;
-	return 1;
-}
-
-static int valid_metric_prefix(const char *s)
-{
-	if (!*s || (s[0] >= '0' && s[0] <= '9'))
-		return 0;
-	for (; *s; s++)
-		if (!(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9')))
-			return 0;
-	return 1;
-}
-
-static int add_label_set(struct fl_opts *o, char *arg, char *err, size_t len)
-{
-	char *eq = strchr(arg, '=');
-	struct fl_render_opts *r = &o->render;
-
-	if (!eq || !valid_label_name(arg, (size_t)(eq - arg)))
-		return fail(err, len, "bad --label-set '%s' (want NAME=VALUE, NAME a Prometheus label name)",
-			    arg);
-	if (r->nlabels == FL_MAX_LABEL_SET)
-		return fail(err, len, "too many --label-set (max %d)", FL_MAX_LABEL_SET);
-	*eq = '\0';
-	for (int i = 0; i < r->nlabels; i++)
-		if (!strcmp(r->label_keys[i], arg))
-			return fail(err, len, "--label-set %s given twice", arg);
-	if (!strcmp(arg, "subsystem") || !strcmp(arg, "system") || !strcmp(arg, "pid") ||
-	    !strcmp(arg, "comm") || !strcmp(arg, "le") || !strcmp(arg, "program"))
-		return fail(err, len, "--label-set %s: label name is used by flushlat itself", arg);
-	r->label_keys[r->nlabels] = arg;
-	r->label_values[r->nlabels++] = eq + 1;
-	return 0;
-}
-
 /* Cross-option rules, checked once everything is read. */
 static int check(struct fl_opts *o, char *err, size_t len)
 {
@@ -287,17 +242,17 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 			o->render.label = optarg;
 			break;
 		case OPT_PREFIX:
-			if (!valid_metric_prefix(optarg))
-				return fail(err, len, "bad --prefix '%s' (a Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*)",
-					    optarg);
+			if (fl_prom_prefix_check(optarg, msg, sizeof(msg)))
+				return fail(err, len, "bad %s", msg);
 			o->render.prefix = optarg;
 			break;
 		case OPT_COMPAT:
 			o->render.compat = 1;
 			break;
 		case OPT_LABEL_SET:
-			if (add_label_set(o, optarg, err, len))
-				return 2;
+			/* the same rules as `flushlat report --label-set` (render_prom.c) */
+			if (fl_label_set_parse(optarg, &o->render, msg, sizeof(msg)))
+				return fail(err, len, "bad %s", msg);
 			break;
 		case OPT_LISTEN:
 			if (fl_listen_parse(optarg, host, sizeof(host), &port, msg, sizeof(msg)))

@@ -440,7 +440,7 @@ def case_errors():
         (["--listen", ":99999", "-b", rec()], 2, "bad --listen"),
         (["--listen", "nonsense", "-b", rec()], 2, "bad --listen"),
         (["--label-set", "9x=1", "-b", rec()], 2, "bad --label-set"),
-        (["--label-set", "pid=1", "-b", rec()], 2, "used by flushlat itself"),
+        (["--label-set", "pid=1", "-b", rec()], 2, "set by flushlat itself"),
         (["--prefix", "bad-prefix", "-b", rec()], 2, "bad --prefix"),
         (["--lean", "--clock", "kernel", "-b", rec()], 2, "--lean needs --clock recorder"),
         (["--delta", "-b", rec()], 2, "--delta needs --interval"),
