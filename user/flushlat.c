@@ -127,7 +127,7 @@ static int resolve_cmd(const char *cmd, char *out, size_t len)
 }
 
 /* Which files to attach to; one clear message when there is nothing. */
-static int find_targets(struct tracer *t)
+static int find_files(struct tracer *t)
 {
 	struct fl_opts *o = &t->o;
 	char other[512] = "";
@@ -197,6 +197,34 @@ static int find_targets(struct tracer *t)
 	return 0;
 }
 
+/* Adds --lib files, skipping any already found (the same file twice would count twice). */
+static int add_libs(struct tracer *t)
+{
+	char want[PATH_MAX], have[PATH_MAX];
+
+	for (int i = 0; i < t->o.nlibs; i++) {
+		int dup = 0;
+
+		if (!realpath(t->o.libs[i], want))
+			snprintf(want, sizeof(want), "%s", t->o.libs[i]);
+		for (int j = 0; j < t->targets.n && !dup; j++)
+			dup = realpath(t->targets.path[j], have) && !strcmp(want, have);
+		if (dup)
+			continue;
+		if (t->targets.n == FL_MAX_TARGETS) {
+			fprintf(stderr, "flushlat: too many files with probes (max %d)\n", FL_MAX_TARGETS);
+			return -1;
+		}
+		snprintf(t->targets.path[t->targets.n++], PATH_MAX, "%s", t->o.libs[i]);
+	}
+	return 0;
+}
+
+static int find_targets(struct tracer *t)
+{
+	return find_files(t) || add_libs(t) ? -1 : 0;
+}
+
 static int attach_probe(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
 			const char *probe)
 {
@@ -227,25 +255,32 @@ static int attach_file(struct tracer *t, pid_t pid, const char *path)
 }
 
 /*
- * A library found from the command's dependencies is not mapped yet when
- * we attach (the child has not exec'd), and libbpf 1.1 resolves a shared
- * library's address through /proc/PID/maps: such libraries are attached for
- * every process (pid -1).  See README, "Guarantees and limits".
+ * Every file is attached with the target's PID, so the kernel filters: with
+ * -- CMD that is the child, waiting before exec.  A library of CMD is not
+ * mapped yet; libbpf needs its mapping only on kernels without BPF cookies
+ * (< 5.15), where this falls back to tracing every process that maps the
+ * library, and says so.
  */
 static int attach_all(struct tracer *t)
 {
 	pid_t pid = t->o.pid ? t->o.pid : t->child ? t->child : -1;
+	int nlinks;
 
 	for (int i = 0; i < t->targets.n; i++) {
 		const char *p = t->targets.path[i];
-		int is_exe = !strcmp(p, t->exe);
 
-		if (attach_file(t, t->child && !is_exe ? -1 : pid, p))
+		nlinks = t->nlinks;
+		if (!attach_file(t, pid, p))
+			continue;
+		if (!t->child || !strcmp(p, t->exe))
+			return -1;
+		while (t->nlinks > nlinks)
+			bpf_link__destroy(t->links[--t->nlinks]);
+		fprintf(stderr, "flushlat: warning: %s: attaching for every process that maps it "
+				"(this kernel cannot filter a library not yet loaded by PID)\n", p);
+		if (attach_file(t, -1, p))
 			return -1;
 	}
-	for (int i = 0; i < t->o.nlibs; i++)
-		if (attach_file(t, t->o.pid ? t->o.pid : -1, t->o.libs[i]))
-			return -1;
 	return 0;
 }
 
@@ -267,11 +302,10 @@ static int load_bpf(struct tracer *t)
 	t->skel->rodata->clock_mode = (__u32)t->o.clock;
 	t->skel->rodata->start_attached = !t->o.lean;
 	/*
-	 * One process (-p, or -- CMD whose probes are in its executable): the
-	 * MetaStore is already its breakdown; skip the per-process map.
+	 * One process (-p, -- CMD: the kernel filters by its PID): the MetaStore
+	 * is already its breakdown, so skip the per-process map.
 	 */
-	t->skel->rodata->track_procs = !(t->o.pid || (t->o.cmd && !t->o.nlibs && t->targets.n == 1 &&
-						     !strcmp(t->targets.path[0], t->exe)));
+	t->skel->rodata->track_procs = !(t->o.pid || t->o.cmd);
 	if (flushlat__load(t->skel)) {
 		err = errno;
 		fprintf(stderr, "flushlat: cannot load the BPF program: %s%s\n", strerror(err),
@@ -642,8 +676,8 @@ int main(int argc, char **argv)
 	if (t.child && start_child(&t))
 		goto out;
 	fprintf(stderr, "flushlat: attached to %d probe%s in %d file%s%s\n", t.nlinks,
-		t.nlinks == 1 ? "" : "s", t.targets.n + t.o.nlibs,
-		t.targets.n + t.o.nlibs == 1 ? "" : "s", t.o.listen ? ", serving /metrics" : "");
+		t.nlinks == 1 ? "" : "s", t.targets.n,
+		t.targets.n == 1 ? "" : "s", t.o.listen ? ", serving /metrics" : "");
 	memset(&prev, 0, sizeof(prev));
 	metastore_init(&prev.ms);
 	if (run_loop(&t, &prev) == 0)

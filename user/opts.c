@@ -61,7 +61,7 @@ void fl_usage(FILE *f)
 "                        kernel: bpf_ktime_get_ns at both probes\n"
 "      --lean            attach meta_flush_done only (half the cost; no in-flight\n"
 "                        view, no unmatched count; recorder clock only)\n"
-"                        Per-process breakdown: with -b and --lib (several\n"
+"                        Per-process breakdown: with -b or --lib alone (several\n"
 "                        processes); with -p or -- CMD the MetaStore is the process.\n"
 "      --bpf-stats       enable the kernel's BPF run-time statistics while\n"
 "                        running and report the tracer's own cost\n"

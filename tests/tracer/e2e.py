@@ -125,6 +125,23 @@ def case_cmd_exact():
     print("ok fsync mode")
 
 
+def case_cmd_lib_filter():
+    """-- CMD with the probes in a shared library: only CMD is counted, not another
+    process using the same library at the same time."""
+    other = subprocess.Popen([rec("flush_recorder_so"), "--seconds", "4", "--rate", "3000",
+                              "--no-sync"], stdout=subprocess.DEVNULL)
+    time.sleep(0.3)
+    log = tmp("d")
+    p = run([FL, "--format", "json", "--output", tmp("j"), "--", rec("flush_recorder_so"),
+             "--flushes", "150", "--no-sync", "--log-durations", log])
+    other.kill()
+    other.wait()
+    check(p.returncode == 0, "rc %d %s" % (p.returncode, p.stderr))
+    check("warning" not in p.stderr, "fell back to tracing every process: %s" % p.stderr)
+    exact(json_last(read(tmp("j"))), durations(log), "CMD with its probes in a library")
+    print("ok -- CMD with probes in libflashstrike.so counts only CMD")
+
+
 def case_kernel_clock():
     """Kernel clock: same sample count; totals within the stated tolerance."""
     log = tmp("d")
