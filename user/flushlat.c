@@ -69,9 +69,14 @@ static void on_signal(int sig)
 	stop_sig = sig;
 }
 
+/*
+ * libbpf's own messages only with -v: every failure gets one line of ours
+ * naming the cause (and pointing at -v for libbpf's details).
+ */
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
+	(void)level;
+	if (!verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -235,8 +240,8 @@ static int attach_probe(struct tracer *t, struct bpf_program *prog, pid_t pid, c
 		if (pid > 0 && pid_gone(pid))
 			fprintf(stderr, "flushlat: process %d exited during attach\n", (int)pid);
 		else
-			fprintf(stderr, "flushlat: cannot attach flashstrike:%s in %s: %s%s\n", probe,
-				path, strerror(-err),
+			fprintf(stderr, "flushlat: cannot attach flashstrike:%s in %s: %s%s (-v: libbpf's log)\n",
+				probe, path, strerror(-err),
 				err == -EPERM || err == -EACCES ?
 					" (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" :
 				err == -ENOENT || err == -EOPNOTSUPP ?
@@ -308,7 +313,8 @@ static int load_bpf(struct tracer *t)
 	t->skel->rodata->track_procs = !(t->o.pid || t->o.cmd);
 	if (flushlat__load(t->skel)) {
 		err = errno;
-		fprintf(stderr, "flushlat: cannot load the BPF program: %s%s\n", strerror(err),
+		fprintf(stderr, "flushlat: cannot load the BPF program: %s%s (-v: libbpf's log)\n",
+			strerror(err),
 			err == EPERM ? " (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" :
 			err == ENOSYS ? " (kernel without BPF)" : "");
 		return -1;

@@ -61,10 +61,11 @@ void fl_usage(FILE *f)
 "                        kernel: bpf_ktime_get_ns at both probes\n"
 "      --lean            attach meta_flush_done only (half the cost; no in-flight\n"
 "                        view, no unmatched count; recorder clock only)\n"
-"                        Per-process breakdown: with -b or --lib alone (several\n"
-"                        processes); with -p or -- CMD the MetaStore is the process.\n"
+
 "      --bpf-stats       enable the kernel's BPF run-time statistics while\n"
 "                        running and report the tracer's own cost\n"
+"  A per-process breakdown is kept with -b or --lib alone (several processes);\n"
+"  with -p or -- CMD the kernel filters by PID and the MetaStore is that process.\n"
 "\n"
 "Output:\n"
 "      --format F        text (default), prometheus or json (one object per line)\n"

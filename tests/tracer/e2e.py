@@ -487,6 +487,32 @@ def case_errors():
     print("ok %d error cases" % (len(cases) + 1))
 
 
+def case_exit_during_attach():
+    """A target that exits while flushlat attaches: one clear line or a clean final
+    snapshot, never a crash or a hang.  The recorder leaves the moment the first
+    probe's semaphore flips, i.e. in the middle of flushlat's attach sequence."""
+    seen = {"exited": 0, "clean": 0}
+    for _ in range(12):
+        r = subprocess.Popen([rec(), "--wait-for-tracer=10", "--tracer-grace-ms", "0", "--flushes",
+                              "1", "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.05)
+        p = subprocess.Popen([FL, "-p", str(r.pid), "--format", "json"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        r.wait(timeout=20)  # reaped at once: the PID is really gone
+        out, err = p.communicate(timeout=20)
+        lines = [l for l in err.splitlines() if not l.startswith("flushlat: attached")]
+        if p.returncode == 0:
+            check(json_last(out)["pid"] == r.pid, "final snapshot: %r" % out)
+            seen["clean"] += 1
+        else:
+            check(p.returncode == 1, "rc %d: %s" % (p.returncode, err))
+            check(len(lines) == 1 and re.search(r"process \d+ (exited during attach|has exited)|"
+                                                 r"no such process", lines[0]),
+                  "want one line naming the exit, got %r" % err)
+            seen["exited"] += 1
+    print("ok target exiting during attach: %s" % seen)
+
+
 def case_unprivileged():
     """No capabilities: a message naming what is missing, exit 1."""
     if run(["sh", "-c", "command -v setpriv"]).returncode:
