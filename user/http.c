@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -199,55 +200,101 @@ static void logger(void *cls, const char *fmt, va_list ap)
 		h->lasterr[--n] = '\0';
 }
 
-struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx, char *err,
-			      size_t errlen)
+int fl_http_bind(const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_in6 sa6 = { 0 };
 	struct sockaddr_in sa4 = { 0 };
 	const struct sockaddr *sa;
+	socklen_t salen;
 	char host[INET6_ADDRSTRLEN];
 	unsigned short port;
-	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	struct fl_http *h;
+	int fd, one = 1;
 
-	if (!fn) {
-		snprintf(err, errlen, "--listen: no renderer");
-		return NULL;
-	}
 	if (fl_listen_parse(spec, host, sizeof(host), &port, err, errlen))
-		return NULL;
+		return -1;
 	if (strchr(host, ':')) {
 		sa6.sin6_family = AF_INET6;
 		sa6.sin6_port = htons(port);
 		inet_pton(AF_INET6, host, &sa6.sin6_addr);
 		sa = (const struct sockaddr *)&sa6;
-		flags |= MHD_USE_IPv6; /* tells MHD the address is a sockaddr_in6 */
+		salen = sizeof(sa6);
 	} else {
 		sa4.sin_family = AF_INET;
 		sa4.sin_port = htons(port);
 		inet_pton(AF_INET, host, &sa4.sin_addr);
 		sa = (const struct sockaddr *)&sa4;
+		salen = sizeof(sa4);
 	}
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "--listen %s: socket: %s", spec, strerror(errno));
+		return -1;
+	}
+	/* as any server: a restart must not wait for TIME_WAIT to expire */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, sa, salen) || listen(fd, 64)) {
+		snprintf(err, errlen, "--listen %s: cannot serve on %s port %u: %s", spec, host, port,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct fl_http *fl_http_start_fd(int fd, fl_http_render_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	struct fl_http *h;
+
+	if (!fn) {
+		snprintf(err, errlen, "--listen: no renderer");
+		close(fd);
+		return NULL;
+	}
+	if (!getsockname(fd, (struct sockaddr *)&ss, &sslen) && ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		snprintf(err, errlen, "--listen: out of memory");
+		close(fd);
 		return NULL;
 	}
 	h->fn = fn;
 	h->ctx = ctx;
-	h->d = MHD_start_daemon(flags, port, NULL, NULL, handler, h,
+	/* MHD serves the socket we bound (and owns it from here: it closes it). */
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 				MHD_OPTION_EXTERNAL_LOGGER, logger, h,
-				MHD_OPTION_SOCK_ADDR, sa,
+				MHD_OPTION_LISTEN_SOCKET, fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)FL_HTTP_CONN_LIMIT,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)FL_HTTP_CONN_TIMEOUT_S,
 				MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen, "--listen %s: cannot serve on %s port %u: %s", spec, host, port,
+		snprintf(err, errlen, "--listen: cannot start the HTTP server: %s",
 			 h->lasterr[0] ? h->lasterr : "libmicrohttpd failed to start");
 		free(h);
+		close(fd);
 		return NULL;
 	}
 	return h;
+}
+
+struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx, char *err,
+			      size_t errlen)
+{
+	int fd;
+
+	if (!fn) {
+		snprintf(err, errlen, "--listen: no renderer");
+		return NULL;
+	}
+	fd = fl_http_bind(spec, err, errlen);
+	if (fd < 0)
+		return NULL;
+	return fl_http_start_fd(fd, fn, ctx, err, errlen);
 }
 
 void fl_http_stop(struct fl_http *h)

@@ -15,7 +15,14 @@ struct fl_http;
 /* "ADDR:PORT", "[v6]:PORT" or ":PORT" (loopback).  Validates only. */
 int fl_listen_parse(const char *spec, char *host, size_t hostlen, unsigned short *port, char *err,
 		    size_t errlen);
-/* Starts a server thread; NULL with a message in err on failure. */
+/*
+ * Binds and listens on spec; returns the socket, or -1 with a message.  Done
+ * before anything is attached, so a port in use fails early and cleanly.
+ */
+int fl_http_bind(const char *spec, char *err, size_t errlen);
+/* Serves /metrics on a socket from fl_http_bind() (taken over: closed on failure/stop). */
+struct fl_http *fl_http_start_fd(int fd, fl_http_render_fn fn, void *ctx, char *err, size_t errlen);
+/* fl_http_bind() + fl_http_start_fd(); NULL with a message in err on failure. */
 struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx, char *err, size_t errlen);
 void fl_http_stop(struct fl_http *h);
 

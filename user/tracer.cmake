@@ -11,7 +11,8 @@ target_compile_definitions(flushlat_trace PRIVATE FL_MULTIARCH="${FLUSHLAT_ARCH}
 target_link_libraries(flushlat_trace PUBLIC flushlat_output flushlat_core elf m)
 flushlat_strict(flushlat_trace)
 
-add_executable(flushlat ${CMAKE_CURRENT_LIST_DIR}/flushlat.c ${CMAKE_CURRENT_LIST_DIR}/reader.c)
+add_executable(flushlat ${CMAKE_CURRENT_LIST_DIR}/flushlat.c ${CMAKE_CURRENT_LIST_DIR}/attach.c
+               ${CMAKE_CURRENT_LIST_DIR}/reader.c)
 target_link_libraries(flushlat PRIVATE flushlat_trace flushlat_skel
                       /usr/lib/${FLUSHLAT_ARCH}-linux-gnu/libbpf.a elf z pthread)
 flushlat_strict(flushlat)
