@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `cmake --install` puts flushlat, the headers, the core library and a
+# relocatable pkg-config file under a prefix; a C program builds against them
+# and reproduces the reference dump.
+set -euo pipefail
+BUILD=$1
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+cmake --install "$BUILD" --prefix "$TMP/prefix" >/dev/null
+for f in bin/flushlat include/flashstrike_probes.h include/flushlat/metastore_layout.h \
+	 include/flushlat/metastore.h lib/libflushlat_core.a lib/pkgconfig/flushlat.pc; do
+	[ -e "$TMP/prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+done
+cat >"$TMP/use.c" <<'C'
+#define FLASHSTRIKE_PROBES_DEFINE_SEMAPHORES
+#include <flashstrike_probes.h>
+#include <metastore.h>
+int main(void)
+{
+	struct metastore ms;
+
+	metastore_init(&ms);
+	FLASHSTRIKE_META_FLUSH_START(1000000);
+	FLASHSTRIKE_META_FLUSH_DONE(1000000, 2000000);
+	metastore_record(&ms, 1000000, 2000000);
+	metastore_record_duration(&ms, 3000000);
+	metastore_dump(&ms, "Meta Store", stdout);
+	return 0;
+}
+C
+PKG_CONFIG_PATH="$TMP/prefix/lib/pkgconfig"
+export PKG_CONFIG_PATH
+# shellcheck disable=SC2046
+cc -std=gnu11 -Wall -Werror "$TMP/use.c" $(pkg-config --cflags --libs flushlat) -o "$TMP/use"
+"$TMP/use" | grep -qxF ' Meta flush: samples=2 total=4.00 ms min=1.00 ms max=3.00 ms avg=2.00 ms inv(avg)=500  ops/s' ||
+	{ echo "FAIL: installed library output: $("$TMP/use")"; exit 1; }
+"$TMP/prefix/bin/flushlat" --version
+echo PASS
