@@ -4,6 +4,10 @@
 # and reproduces the reference dump.
 set -euo pipefail
 BUILD=$1
+SANITIZE=${2:-OFF}
+EXTRA=()
+# a sanitized build installs a sanitized library: its consumer must link the runtime
+[ "$SANITIZE" = ON ] && EXTRA=(-fsanitize=address,undefined)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cmake --install "$BUILD" --prefix "$TMP/prefix" >/dev/null
@@ -31,7 +35,7 @@ C
 PKG_CONFIG_PATH="$TMP/prefix/lib/pkgconfig"
 export PKG_CONFIG_PATH
 # shellcheck disable=SC2046
-cc -std=gnu11 -Wall -Werror "$TMP/use.c" $(pkg-config --cflags --libs flushlat) -o "$TMP/use"
+cc -std=gnu11 -Wall -Werror "${EXTRA[@]}" "$TMP/use.c" $(pkg-config --cflags --libs flushlat) -o "$TMP/use"
 "$TMP/use" | grep -qxF ' Meta flush: samples=2 total=4.00 ms min=1.00 ms max=3.00 ms avg=2.00 ms inv(avg)=500  ops/s' ||
 	{ echo "FAIL: installed library output: $("$TMP/use")"; exit 1; }
 "$TMP/prefix/bin/flushlat" --version
