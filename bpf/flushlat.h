@@ -20,6 +20,19 @@
 #define FL_INFLIGHT_PROBES 8
 #define FL_PROCS_MAX 1024     /* processes in the per-process breakdown */
 
+/*
+ * USDT argument locations the fast path reads straight from pt_regs (x86-64):
+ * a probe whose arguments are all 64-bit registers ("8@%rdi") in every
+ * attached site.  Anything else (-1) uses libbpf's generic bpf_usdt_arg(),
+ * which costs a helper call per argument.
+ */
+enum fl_reg {
+	FL_REG_NONE = -1,
+	FL_REG_RAX, FL_REG_RBX, FL_REG_RCX, FL_REG_RDX, FL_REG_RSI, FL_REG_RDI, FL_REG_RBP,
+	FL_REG_RSP, FL_REG_R8, FL_REG_R9, FL_REG_R10, FL_REG_R11, FL_REG_R12, FL_REG_R13,
+	FL_REG_R14, FL_REG_R15, FL_REG_NR,
+};
+
 /* rodata clock selection */
 enum fl_clock {
 	FL_CLOCK_RECORDER = 0, /* duration = end_ns - start_ns from the done probe args */

@@ -226,6 +226,31 @@ void fl_detach_all(struct tracer *t)
 		bpf_link__destroy(t->links[--t->nlinks]);
 }
 
+/*
+ * Lets the BPF programs read the probe arguments straight from their
+ * registers (no helper call) when every attached file passes them the same
+ * way; otherwise they keep libbpf's generic reader.  ~60 ns per argument here.
+ */
+static void set_arg_regs(struct tracer *t)
+{
+	int s[FL_MAX_ARGS], d[FL_MAX_ARGS], s0 = FL_REG_NONE, d0 = FL_REG_NONE, d1 = FL_REG_NONE;
+
+	for (int i = 0; i < t->targets.n; i++) {
+		const char *p = t->targets.path[i];
+
+		if (fl_probe_arg_regs(p, "meta_flush_start", s, FL_MAX_ARGS) != 1 ||
+		    fl_probe_arg_regs(p, "meta_flush_done", d, FL_MAX_ARGS) != 2 ||
+		    (i && (s[0] != s0 || d[0] != d0 || d[1] != d1)))
+			return;
+		s0 = s[0];
+		d0 = d[0];
+		d1 = d[1];
+	}
+	t->skel->rodata->start_arg0 = s0;
+	t->skel->rodata->done_arg0 = d0;
+	t->skel->rodata->done_arg1 = d1;
+}
+
 int fl_load_bpf(struct tracer *t)
 {
 	int ncpu, err;
@@ -237,6 +262,7 @@ int fl_load_bpf(struct tracer *t)
 	}
 	t->skel->rodata->clock_mode = (__u32)t->o.clock;
 	t->skel->rodata->start_attached = !t->o.lean;
+	set_arg_regs(t);
 	/*
 	 * One process (-p, -- CMD: the kernel filters by its PID): the MetaStore
 	 * is already its breakdown, so skip the per-process map.

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "flushlat.h"
 #include "target.h"
 
 #ifndef FL_MULTIARCH
@@ -18,9 +19,12 @@
 
 #define NT_STAPSDT 3
 
-static void note_probe(const char *desc, size_t sz, int *found, char *other, size_t olen)
+/* Calls fn for every stapsdt note: provider, name, argument spec. */
+typedef void (*note_fn)(const char *prov, const char *name, const char *args, void *ctx);
+
+static void parse_note(const char *desc, size_t sz, note_fn fn, void *ctx)
 {
-	const char *prov, *name;
+	const char *prov, *name, *args;
 
 	if (sz < 3 * 8 + 2)
 		return;
@@ -30,23 +34,18 @@ static void note_probe(const char *desc, size_t sz, int *found, char *other, siz
 	name = prov + strlen(prov) + 1;
 	if (name >= desc + sz || !memchr(name, 0, (size_t)(desc + sz - name)))
 		return;
-	if (!strcmp(prov, "flashstrike")) {
-		*found = 1;
-		return;
-	}
-	if (other && strlen(other) + strlen(prov) + strlen(name) + 3 < olen) {
-		strcat(other, prov);
-		strcat(other, ":");
-		strcat(other, name);
-		strcat(other, " ");
-	}
+	args = name + strlen(name) + 1;
+	if (args >= desc + sz || !memchr(args, 0, (size_t)(desc + sz - args)))
+		args = "";
+	fn(prov, name, args, ctx);
 }
 
-int fl_has_probes(const char *path, char *other, size_t otherlen)
+/* 0 after walking every note, -errno (-ENOEXEC: not ELF) when the file cannot be read. */
+static int walk_notes(const char *path, note_fn fn, void *ctx)
 {
 	Elf_Scn *scn = NULL;
-	int fd, found = 0;
 	struct stat st;
+	int fd;
 	Elf *e;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -80,13 +79,106 @@ int fl_has_probes(const char *path, char *other, size_t otherlen)
 			if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 ||
 			    memcmp((char *)data->d_buf + noff, "stapsdt", 8) != 0)
 				continue;
-			note_probe((char *)data->d_buf + doff, nh.n_descsz, &found, other,
-				   otherlen);
+			parse_note((char *)data->d_buf + doff, nh.n_descsz, fn, ctx);
 		}
 	}
 	elf_end(e);
 	close(fd);
-	return found;
+	return 0;
+}
+
+struct has_probes {
+	int found;
+	char *other;
+	size_t olen;
+};
+
+static void has_probes_note(const char *prov, const char *name, const char *args, void *ctx)
+{
+	struct has_probes *h = ctx;
+
+	(void)args;
+	if (!strcmp(prov, "flashstrike")) {
+		h->found = 1;
+		return;
+	}
+	if (h->other && strlen(h->other) + strlen(prov) + strlen(name) + 3 < h->olen) {
+		strcat(h->other, prov);
+		strcat(h->other, ":");
+		strcat(h->other, name);
+		strcat(h->other, " ");
+	}
+}
+
+int fl_has_probes(const char *path, char *other, size_t otherlen)
+{
+	struct has_probes h = { .other = other, .olen = otherlen };
+	int err = walk_notes(path, has_probes_note, &h);
+
+	return err ? err : h.found;
+}
+
+/* "8@%rdi" -> FL_REG_RDI; anything but a 64-bit register -> FL_REG_NONE. */
+int fl_usdt_arg_reg(const char *spec, size_t len)
+{
+	static const char *const names[FL_REG_NR] = {
+		"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+		"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	};
+
+	if (len > 3 && !strncmp(spec, "-8@", 3)) {
+		spec++;
+		len--;
+	}
+	if (len < 4 || strncmp(spec, "8@%", 3) != 0)
+		return FL_REG_NONE;
+	for (int r = 0; r < FL_REG_NR; r++)
+		if (strlen(names[r]) == len - 3 && !strncmp(spec + 3, names[r], len - 3))
+			return r;
+	return FL_REG_NONE;
+}
+
+struct arg_regs {
+	const char *probe;
+	int *regs;
+	int nargs;  /* -1: not seen yet */
+	int usable; /* every site so far had every argument in a 64-bit register */
+};
+
+static void arg_regs_note(const char *prov, const char *name, const char *args, void *ctx)
+{
+	struct arg_regs *a = ctx;
+	int n = 0;
+
+	if (strcmp(prov, "flashstrike") != 0 || strcmp(name, a->probe) != 0)
+		return;
+	while (*args) {
+		size_t len = strcspn(args, " ");
+		int reg = fl_usdt_arg_reg(args, len);
+
+		if (len && n < FL_MAX_ARGS) {
+			if (reg == FL_REG_NONE || (a->nargs >= 0 && a->regs[n] != reg))
+				a->usable = 0;
+			a->regs[n++] = reg;
+		}
+		args += len;
+		while (*args == ' ')
+			args++;
+	}
+	if (a->nargs >= 0 && a->nargs != n)
+		a->usable = 0;
+	a->nargs = n;
+}
+
+int fl_probe_arg_regs(const char *path, const char *probe, int *regs, int max)
+{
+	int tmp[FL_MAX_ARGS];
+	struct arg_regs a = { .probe = probe, .regs = tmp, .nargs = -1, .usable = 1 };
+
+	if (walk_notes(path, arg_regs_note, &a) || a.nargs < 0 || !a.usable || a.nargs > max)
+		return -1;
+	memcpy(regs, tmp, (size_t)a.nargs * sizeof(*regs));
+	return a.nargs;
 }
 
 const char *fl_maps_line_path(const char *line)

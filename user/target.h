@@ -35,4 +35,17 @@ const char *fl_maps_line_path(const char *line);
  * Returns the number of libraries added.
  */
 int fl_targets_from_deps(const char *exe, struct fl_targets *t);
+
+#define FL_MAX_ARGS 12 /* USDT arguments per probe (as libbpf) */
+
+/*
+ * The register (enum fl_reg) of each argument of flashstrike:PROBE in path,
+ * when every site of that probe passes every argument as the same 64-bit
+ * register ("8@%rdi").  Returns the number of arguments, or -1 (use the
+ * generic argument reader) when any site does otherwise or path has no such
+ * probe.
+ */
+int fl_probe_arg_regs(const char *path, const char *probe, int *regs, int max);
+/* One argument spec of len bytes ("8@%rdi") -> enum fl_reg, FL_REG_NONE otherwise. */
+int fl_usdt_arg_reg(const char *spec, size_t len);
 #endif /* FLUSHLAT_TARGET_H */

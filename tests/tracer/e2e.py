@@ -620,10 +620,14 @@ def case_migrate():
 def case_inflight():
     """Flushes held open show as in flight with their age; overflow is counted."""
     n = 5000  # above the 4096-slot in-flight table
-    t = subprocess.Popen([FL, "--interval", "0.25", "--format", "json", "--",
-                          rec("inflight_flood"), str(n), "1500"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, err = t.communicate(timeout=60)
+    flood = rec("inflight_flood")
+    notes = run(["readelf", "-n", flood]).stdout
+    args = re.findall(r"Arguments: (.*)", notes)
+    check(any("(%" in a for a in args),
+          "inflight_flood must pass an argument in memory (built -O0): %s" % args)
+    t = subprocess.Popen([FL, "--interval", "0.25", "--format", "json", "--", flood, str(n),
+                          "1500"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = t.communicate(timeout=60)
     check(t.returncode == 0, "rc %d %s" % (t.returncode, err[-300:]))
     snaps = [json.loads(l) for l in err.splitlines() if l.startswith("{")]
     held = [s for s in snaps if s["in_flight"]["count"] > 0]
@@ -638,6 +642,12 @@ def case_inflight():
     check(final["dropped"] > 0 and final["unmatched"] == final["dropped"],
           "dropped %d, unmatched %d" % (final["dropped"], final["unmatched"]))
     check(mfl(final)["samples"] == n, "completions recorded: %d of %d" % (mfl(final)["samples"], n))
+    # exact durations through the generic (memory operand) argument reader
+    _, base, end = (int(v) for v in out.split())
+    want = {"total_ns": n * (end - base) - n * (n - 1) // 2, "min_ns": end - base - (n - 1),
+            "max_ns": end - base}
+    got = {k: mfl(final)[k] for k in want}
+    check(got == want, "durations: %s, want %s" % (got, want))
     check(final["in_flight"]["count"] == 0, "still in flight at the end: %s" % final["in_flight"])
     print("ok in flight: %d held (oldest %.2f s), %d dropped and counted, %d recorded" %
           (stored, peak["in_flight"]["oldest_age_ns"] / 1e9, final["dropped"], n))

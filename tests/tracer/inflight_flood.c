@@ -5,7 +5,8 @@
  * times, holds them open for HOLD_MS (flushes stuck in fdatasync, as far as a
  * tracer can tell), then completes all N.  With N above the tracer's
  * in-flight capacity, the overflow must show as dropped and unmatched, never
- * vanish; the completions still carry their durations.
+ * vanish; the completions still carry their durations.  Prints "N BASE END"
+ * so a test can check the recorded durations exactly.
  *
  *   inflight_flood N HOLD_MS
  */
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 	end = now_ns();
 	for (long i = 0; i < n; i++)
 		FLASHSTRIKE_META_FLUSH_DONE(base + (uint64_t)i, end);
-	printf("%ld\n", n);
+	/* what the durations were: end - (base + i), i = 0..n-1 */
+	printf("%ld %llu %llu\n", n, (unsigned long long)base, (unsigned long long)end);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "flushlat.h"
 #include "flushlat/hist.h"
 #include "json.h"
 #include "maps.h"
@@ -167,6 +168,23 @@ static void test_maps_line(void **state)
 	assert_null(fl_maps_line_path(""));
 }
 
+static void test_usdt_arg_reg(void **state)
+{
+	(void)state;
+	assert_int_equal(fl_usdt_arg_reg("8@%rdi", 6), FL_REG_RDI);
+	assert_int_equal(fl_usdt_arg_reg("-8@%r15", 7), FL_REG_R15);
+	assert_int_equal(fl_usdt_arg_reg("8@%rax 8@%rsi", 6), FL_REG_RAX); /* one token */
+	assert_int_equal(fl_usdt_arg_reg("8@%r8", 5), FL_REG_R8);
+	/* not a plain 64-bit register: the generic reader must be used */
+	assert_int_equal(fl_usdt_arg_reg("4@%edi", 6), FL_REG_NONE);
+	assert_int_equal(fl_usdt_arg_reg("8@-56(%rbp)", 11), FL_REG_NONE);
+	assert_int_equal(fl_usdt_arg_reg("8@$5", 4), FL_REG_NONE);
+	assert_int_equal(fl_usdt_arg_reg("8@%rip", 6), FL_REG_NONE);
+	assert_int_equal(fl_usdt_arg_reg("8@%r", 4), FL_REG_NONE);
+	assert_int_equal(fl_usdt_arg_reg("", 0), FL_REG_NONE);
+	assert_int_equal(fl_probe_arg_regs("/bin/true", "meta_flush_done", NULL, 0), -1);
+}
+
 static void test_has_probes_errors(void **state)
 {
 	(void)state;
@@ -185,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_delta_procs),
 		cmocka_unit_test(test_hist_bucket),
 		cmocka_unit_test(test_maps_line),
+		cmocka_unit_test(test_usdt_arg_reg),
 		cmocka_unit_test(test_has_probes_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
