@@ -172,7 +172,7 @@ static void arg_regs_note(const char *prov, const char *name, const char *args, 
 
 int fl_probe_arg_regs(const char *path, const char *probe, int *regs, int max)
 {
-	int tmp[FL_MAX_ARGS];
+	int tmp[FL_MAX_ARGS] = { 0 };
 	struct arg_regs a = { .probe = probe, .regs = tmp, .nargs = -1, .usable = 1 };
 
 	if (walk_notes(path, arg_regs_note, &a) || a.nargs < 0 || !a.usable || a.nargs > max)
