@@ -222,7 +222,7 @@ static int target_ended(struct tracer *t)
 
 static int run_loop(struct tracer *t, struct fl_snapshot *prev)
 {
-	double t0 = now_s(), next = t0 + t->o.interval, next_comm = t0 + 0.2;
+	double t0 = now_s(), next = t0 + t->o.interval, next_comm = t0;
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
 
 	while (!stop_sig) {
@@ -231,7 +231,7 @@ static int run_loop(struct tracer *t, struct fl_snapshot *prev)
 			break;
 		if (now_s() >= next_comm) {
 			/* Names processes while they live, for the final report. */
-			next_comm = now_s() + 1.0;
+			next_comm = now_s() + 0.1;
 			fl_reader_note_comms(&t->reader);
 		}
 		if (t->o.duration && now_s() - t0 >= t->o.duration)

@@ -284,16 +284,28 @@ out:
 	return err;
 }
 
+static int comm_cached(const struct fl_reader *r, uint32_t pid)
+{
+	const unsigned int ncache = sizeof(r->comms) / sizeof(r->comms[0]);
+
+	for (unsigned int i = 0; i < r->ncomms && i < ncache; i++)
+		if (r->comms[i].pid == pid)
+			return 1;
+	return 0;
+}
+
 void fl_reader_note_comms(struct fl_reader *r)
 {
 	__u32 key, next, *prev = NULL;
 	char comm[16];
 
 	pthread_mutex_lock(&r->lock);
+	/* only new PIDs cost a /proc read: cheap enough to run every 100 ms */
 	while (!bpf_map_get_next_key(r->procs_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		read_comm(r, key, comm, sizeof(comm));
+		if (!comm_cached(r, key))
+			read_comm(r, key, comm, sizeof(comm));
 	}
 	pthread_mutex_unlock(&r->lock);
 }

@@ -53,7 +53,7 @@ int fl_reader_seed(struct fl_reader *r);
 int fl_reader_read(struct fl_reader *r, struct fl_snapshot *s);
 /* 1 when kernel.bpf_stats_enabled is set (or held on by an enable fd). */
 int fl_bpf_stats_sysctl(void);
-/* Remembers the comm of every process seen so far (cheap; call ~1/s). */
+/* Remembers the comm of every process seen so far (new PIDs only: cheap). */
 void fl_reader_note_comms(struct fl_reader *r);
 
 #endif /* FLUSHLAT_READER_H */
