@@ -20,11 +20,6 @@
 #include "flushlat.h"
 #include "tracer.h"
 
-int fl_pid_gone(pid_t pid)
-{
-	return kill(pid, 0) && errno == ESRCH;
-}
-
 /* Gone, or a zombie whose parent has not reaped it yet (no mappings left). */
 static int pid_exited(pid_t pid)
 {
@@ -286,7 +281,11 @@ int fl_load_bpf(struct tracer *t)
 	t->reader.inflight_fd = bpf_map__fd(t->skel->maps.inflight);
 	t->reader.procs_fd = bpf_map__fd(t->skel->maps.procs);
 	t->reader.counters_fd = bpf_map__fd(t->skel->maps.counters);
-	fl_reader_map_inflight(&t->reader);
+	err = fl_reader_map_inflight(&t->reader);
+	if (err) {
+		fprintf(stderr, "flushlat: cannot map the in-flight table: %s\n", strerror(-err));
+		return -1;
+	}
 	t->reader.lean = t->o.lean;
 	t->reader.target_pid = t->o.pid ? t->o.pid : -1;
 	if (!t->o.lean) {

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "maps.h"
 #include "metastore.h"
+#include "target.h"
 
 int fl_reader_init(struct fl_reader *r, int ncpu)
 {
@@ -25,10 +26,8 @@ int fl_reader_init(struct fl_reader *r, int ncpu)
 	r->ms_buf = aligned_alloc(FL_CACHELINE, (size_t)ncpu * sizeof(struct metastore));
 	r->hist_buf = calloc((size_t)ncpu * FL_HIST_NBUCKETS, sizeof(uint64_t));
 	r->cnt_buf = calloc((size_t)ncpu, sizeof(uint64_t));
-	r->slots = calloc(FL_INFLIGHT_SLOTS, sizeof(*r->slots));
-	r->slot_keys = calloc(FL_INFLIGHT_SLOTS, sizeof(*r->slot_keys));
 	pthread_mutex_init(&r->lock, NULL);
-	if (!r->ms_buf || !r->hist_buf || !r->cnt_buf || !r->slots || !r->slot_keys) {
+	if (!r->ms_buf || !r->hist_buf || !r->cnt_buf) {
 		fl_reader_free(r);
 		return -ENOMEM;
 	}
@@ -43,17 +42,13 @@ void fl_reader_free(struct fl_reader *r)
 	if (r->slots_mmap)
 		munmap((void *)r->slots_mmap, r->slots_mmap_len);
 	r->slots_mmap = NULL;
-	free(r->slots);
-	free(r->slot_keys);
-	r->slots = NULL;
-	r->slot_keys = NULL;
 	r->ms_buf = NULL;
 	r->hist_buf = NULL;
 	r->cnt_buf = NULL;
 	pthread_mutex_destroy(&r->lock);
 }
 
-void fl_reader_map_inflight(struct fl_reader *r)
+int fl_reader_map_inflight(struct fl_reader *r)
 {
 	size_t len = FL_INFLIGHT_SLOTS * sizeof(struct fl_inflight_slot);
 	long page = sysconf(_SC_PAGESIZE);
@@ -62,9 +57,10 @@ void fl_reader_map_inflight(struct fl_reader *r)
 	len = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
 	p = mmap(NULL, len, PROT_READ, MAP_SHARED, r->inflight_fd, 0);
 	if (p == MAP_FAILED)
-		return; /* read_inflight() uses a batch lookup instead */
+		return -errno;
 	r->slots_mmap = p;
 	r->slots_mmap_len = len;
+	return 0;
 }
 
 int fl_reader_seed(struct fl_reader *r)
@@ -82,12 +78,6 @@ static uint64_t now_ns(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* kill(pid, 0) is EPERM, not ESRCH, for a live process of another user. */
-static int pid_gone(uint32_t pid)
-{
-	return kill((pid_t)pid, 0) && errno == ESRCH;
 }
 
 static int read_counters(struct fl_reader *r, struct fl_snapshot *s)
@@ -115,47 +105,46 @@ static int read_counters(struct fl_reader *r, struct fl_snapshot *s)
 static int read_inflight(struct fl_reader *r, struct fl_snapshot *s)
 {
 	static const struct fl_inflight_slot empty;
-	__u32 count = FL_INFLIGHT_SLOTS, out = 0;
 	uint64_t oldest = 0, now;
-	int err;
 
 	now = now_ns(CLOCK_MONOTONIC); /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
-	if (r->slots_mmap) {
-		/* ~1.7 ms per scrape as a batch syscall here; a plain copy via mmap */
-		for (__u32 i = 0; i < FL_INFLIGHT_SLOTS; i++) {
-			r->slots[i].start_ns = r->slots_mmap[i].start_ns;
-			r->slots[i].kstart_ns = r->slots_mmap[i].kstart_ns;
-			r->slots[i].tgid = r->slots_mmap[i].tgid;
-			r->slot_keys[i] = i;
-		}
-	} else {
-		err = bpf_map_lookup_batch(r->inflight_fd, NULL, &out, r->slot_keys, r->slots, &count,
-					   NULL);
-		if (err && errno != ENOENT)
-			return -errno;
-	}
-	for (__u32 i = 0; i < count; i++) {
-		const struct fl_inflight_slot *v = &r->slots[i];
+	/* read in place through the mmap: a batch lookup cost ~1.7 ms per scrape */
+	for (__u32 i = 0; i < FL_INFLIGHT_SLOTS; i++) {
+		const volatile struct fl_inflight_slot *v = &r->slots_mmap[i];
+		uint64_t start = v->start_ns, kstart = v->kstart_ns;
+		uint32_t tgid = v->tgid;
 
-		if (!v->start_ns)
+		if (!start)
 			continue;
-		if (v->tgid && pid_gone(v->tgid)) {
-			bpf_map_update_elem(r->inflight_fd, &r->slot_keys[i], &empty, BPF_EXIST);
+		if (tgid && fl_pid_gone(tgid)) {
+			bpf_map_update_elem(r->inflight_fd, &i, &empty, BPF_EXIST);
 			continue;
 		}
 		s->in_flight++;
 		/* a slot being filled in has no kstart yet: it is brand new */
-		if (v->kstart_ns && (!oldest || v->kstart_ns < oldest))
-			oldest = v->kstart_ns;
+		if (kstart && (!oldest || kstart < oldest))
+			oldest = kstart;
 	}
 	s->oldest_age_ns = oldest && now > oldest ? now - oldest : 0;
 	return 0;
 }
 
-/* comm from /proc, else the last one seen for pid (it may have exited). */
+/* The cached comm of pid, NULL if it was never seen alive. */
+static const char *comm_cached(const struct fl_reader *r, uint32_t pid)
+{
+	const unsigned int ncache = sizeof(r->comms) / sizeof(r->comms[0]);
+
+	for (unsigned int i = 0; i < r->ncomms && i < ncache; i++)
+		if (r->comms[i].pid == pid)
+			return r->comms[i].comm;
+	return NULL;
+}
+
+/* comm from /proc (remembered), else the last one seen for pid (it may have exited). */
 static void read_comm(struct fl_reader *r, uint32_t pid, char *comm, size_t len)
 {
 	const unsigned int ncache = sizeof(r->comms) / sizeof(r->comms[0]);
+	const char *cached = comm_cached(r, pid);
 	char path[64];
 	FILE *f;
 
@@ -164,20 +153,17 @@ static void read_comm(struct fl_reader *r, uint32_t pid, char *comm, size_t len)
 	if (f && fgets(comm, (int)len, f)) {
 		comm[strcspn(comm, "\n")] = '\0';
 		fclose(f);
-		for (unsigned int i = 0; i < r->ncomms && i < ncache; i++)
-			if (r->comms[i].pid == pid)
-				return;
-		r->comms[r->ncomms % ncache].pid = pid;
-		snprintf(r->comms[r->ncomms % ncache].comm, sizeof(r->comms[0].comm), "%s", comm);
-		r->ncomms++;
+		if (!cached) {
+			r->comms[r->ncomms % ncache].pid = pid;
+			snprintf(r->comms[r->ncomms % ncache].comm, sizeof(r->comms[0].comm), "%s",
+				 comm);
+			r->ncomms++;
+		}
 		return;
 	}
 	if (f)
 		fclose(f);
-	snprintf(comm, len, "?");
-	for (unsigned int i = 0; i < r->ncomms && i < ncache; i++)
-		if (r->comms[i].pid == pid)
-			snprintf(comm, len, "%s", r->comms[i].comm);
+	snprintf(comm, len, "%s", cached ? cached : "?");
 }
 
 int fl_bpf_stats_sysctl(void)
@@ -224,7 +210,7 @@ static int read_procs(struct fl_reader *r, struct fl_snapshot *s)
 		 * its flushes stay in the MetaStore totals, but its series do
 		 * not live forever (bounded label cardinality).
 		 */
-		if (pid_gone(key))
+		if (fl_pid_gone(key))
 			bpf_map_delete_elem(r->procs_fd, &key);
 	}
 	return 0;
@@ -282,16 +268,6 @@ out:
 	if (err)
 		fl_snapshot_free(s);
 	return err;
-}
-
-static int comm_cached(const struct fl_reader *r, uint32_t pid)
-{
-	const unsigned int ncache = sizeof(r->comms) / sizeof(r->comms[0]);
-
-	for (unsigned int i = 0; i < r->ncomms && i < ncache; i++)
-		if (r->comms[i].pid == pid)
-			return 1;
-	return 0;
 }
 
 void fl_reader_note_comms(struct fl_reader *r)

@@ -30,17 +30,15 @@ struct fl_reader {
 	struct metastore *ms_buf; /* ncpu copies */
 	uint64_t *hist_buf;       /* ncpu * FL_HIST_NBUCKETS */
 	uint64_t *cnt_buf;        /* ncpu */
-	struct fl_inflight_slot *slots; /* FL_INFLIGHT_SLOTS */
 	const volatile struct fl_inflight_slot *slots_mmap; /* the map itself, read-only */
 	size_t slots_mmap_len;
-	uint32_t *slot_keys;
 };
 
 /* Allocates the per-CPU read buffers; fds are filled in by the caller. */
 int fl_reader_init(struct fl_reader *r, int ncpu);
 void fl_reader_free(struct fl_reader *r);
-/* Maps the in-flight table read-only (falls back to batch reads); after fds are set. */
-void fl_reader_map_inflight(struct fl_reader *r);
+/* Maps the in-flight table read-only; after the fds are set.  0 or -errno. */
+int fl_reader_map_inflight(struct fl_reader *r);
 /* Seeds every CPU's MetaStore copy as empty (min = UINT64_MAX); before attach. */
 int fl_reader_seed(struct fl_reader *r);
 /*

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,11 @@ const char *fl_maps_line_path(const char *line)
 	return *p == '/' ? p : NULL;
 }
 
+int fl_pid_gone(pid_t pid)
+{
+	return kill(pid, 0) && errno == ESRCH;
+}
+
 static int seen(const struct fl_targets *t, const char *path)
 {
 	for (int i = 0; i < t->n; i++)
@@ -206,7 +212,7 @@ static int seen(const struct fl_targets *t, const char *path)
 
 int fl_targets_from_pid(pid_t pid, struct fl_targets *t, char *other, size_t otherlen)
 {
-	char buf[PATH_MAX + 256], full[PATH_MAX];
+	char buf[PATH_MAX + 256], full[PATH_MAX], last[PATH_MAX] = "";
 	FILE *f;
 
 	t->n = 0;
@@ -223,8 +229,10 @@ int fl_targets_from_pid(pid_t pid, struct fl_targets *t, char *other, size_t oth
 		if (!path || strstr(path, " (deleted)"))
 			continue;
 		n = snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, path);
-		if (n < 0 || (size_t)n >= sizeof(full) || seen(t, full))
+		/* a file's mappings are consecutive lines: examine each file once */
+		if (n < 0 || (size_t)n >= sizeof(full) || !strcmp(full, last) || seen(t, full))
 			continue;
+		strcpy(last, full);
 		if (fl_has_probes(full, other, otherlen) == 1 && t->n < FL_MAX_TARGETS)
 			strcpy(t->path[t->n++], full);
 	}

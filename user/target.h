@@ -21,6 +21,8 @@ int fl_has_probes(const char *path, char *other, size_t otherlen);
 /* Collect the exe and mapped files of pid that carry the probes; paths go
  * through /proc/PID/root so they work across mount namespaces. */
 int fl_targets_from_pid(pid_t pid, struct fl_targets *t, char *other, size_t otherlen);
+/* The process no longer exists (a zombie still does; EPERM means it lives). */
+int fl_pid_gone(pid_t pid);
 /* Parse one /proc/PID/maps line; returns the path or NULL (pure, tested). */
 const char *fl_maps_line_path(const char *line);
 

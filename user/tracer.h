@@ -43,7 +43,5 @@ int fl_load_bpf(struct tracer *t);
 /* Attaches both probes (done only with --lean) in every file; filtered by PID when there is one. */
 int fl_attach_all(struct tracer *t);
 void fl_detach_all(struct tracer *t);
-/* The process no longer exists (a zombie still does). */
-int fl_pid_gone(pid_t pid);
 
 #endif /* FLUSHLAT_TRACER_H */
