@@ -156,13 +156,16 @@ int fl_find_targets(struct tracer *t)
 	return find_files(t) || add_libs(t) ? -1 : 0;
 }
 
+/* quiet: the caller has a fallback and reports itself. */
 static int attach_probe(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
-			const char *probe)
+			const char *probe, int quiet)
 {
 	struct bpf_link *l = bpf_program__attach_usdt(prog, pid, path, "flashstrike", probe, NULL);
 	int err = -errno;
 
 	if (!l) {
+		if (quiet)
+			return -1;
 		if (pid > 0 && fl_pid_gone(pid))
 			fprintf(stderr, "flushlat: process %d exited during attach\n", (int)pid);
 		else
@@ -178,11 +181,12 @@ static int attach_probe(struct tracer *t, struct bpf_program *prog, pid_t pid, c
 	return 0;
 }
 
-static int attach_file(struct tracer *t, pid_t pid, const char *path)
+static int attach_file(struct tracer *t, pid_t pid, const char *path, int quiet)
 {
-	if (!t->o.lean && attach_probe(t, t->skel->progs.meta_flush_start, pid, path, "meta_flush_start"))
+	if (!t->o.lean &&
+	    attach_probe(t, t->skel->progs.meta_flush_start, pid, path, "meta_flush_start", quiet))
 		return -1;
-	return attach_probe(t, t->skel->progs.meta_flush_done, pid, path, "meta_flush_done");
+	return attach_probe(t, t->skel->progs.meta_flush_done, pid, path, "meta_flush_done", quiet);
 }
 
 /*
@@ -199,17 +203,18 @@ int fl_attach_all(struct tracer *t)
 
 	for (int i = 0; i < t->targets.n; i++) {
 		const char *p = t->targets.path[i];
+		int has_fallback = t->child && strcmp(p, t->exe) != 0;
 
 		nlinks = t->nlinks;
-		if (!attach_file(t, pid, p))
+		if (!attach_file(t, pid, p, has_fallback))
 			continue;
-		if (!t->child || !strcmp(p, t->exe))
+		if (!has_fallback)
 			return -1;
 		while (t->nlinks > nlinks)
 			bpf_link__destroy(t->links[--t->nlinks]);
 		fprintf(stderr, "flushlat: warning: %s: attaching for every process that maps it "
 				"(this kernel cannot filter a library not yet loaded by PID)\n", p);
-		if (attach_file(t, -1, p))
+		if (attach_file(t, -1, p, 0))
 			return -1;
 	}
 	return 0;

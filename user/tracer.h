@@ -22,7 +22,7 @@ struct tracer {
 	struct flushlat *skel;
 	struct fl_reader reader;
 	struct fl_targets targets;
-	struct bpf_link *links[2 * FL_MAX_TARGETS + 2 * FL_MAX_LIBS];
+	struct bpf_link *links[2 * FL_MAX_TARGETS]; /* --lib files are targets too */
 	int nlinks;
 	struct fl_http *http;
 	int http_fd;     /* --listen socket, bound before attaching */
