@@ -147,8 +147,7 @@ static int check(struct fl_opts *o, char *err, size_t len)
 		return fail(err, len, "--delta needs --interval");
 	if (o->lean) {
 		for (int i = 0; i < o->nfail_if; i++)
-			if (!strncmp(o->fail_if[i].text, "in_flight", 9) ||
-			    !strncmp(o->fail_if[i].text, "unmatched", 9))
+			if (fl_threshold_needs_start(&o->fail_if[i]))
 				return fail(err, len, "--fail-if %s: unknown with --lean",
 					    o->fail_if[i].text);
 	}

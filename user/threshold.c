@@ -190,6 +190,11 @@ int fl_threshold_parse(const char *expr, struct fl_threshold *t, char *err, size
 	return 0;
 }
 
+int fl_threshold_needs_start(const struct fl_threshold *t)
+{
+	return t->metric == M_IN_FLIGHT || t->metric == M_UNMATCHED;
+}
+
 /* The metric's value on s, as a double (durations in ns). */
 static double metric_value(int m, const struct fl_snapshot *s)
 {

@@ -20,6 +20,8 @@ struct fl_threshold {
 	int relative;   /* value is a percentage change (diff only) */
 };
 
+/* 1 when the metric needs the start probe (in_flight, unmatched): unknown with --lean. */
+int fl_threshold_needs_start(const struct fl_threshold *t);
 int fl_threshold_parse(const char *expr, struct fl_threshold *t, char *err, size_t errlen);
 /* 1 when the condition holds on s (why filled), 0 otherwise. */
 int fl_threshold_eval(const struct fl_threshold *t, const struct fl_snapshot *s, char *why, size_t len);
