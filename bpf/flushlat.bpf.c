@@ -5,7 +5,8 @@
  * plus a log-linear histogram, an in-flight view and a per-process breakdown.
  *
  * Updates use atomics: a uprobe program can be preempted on the same CPU
- * by another task hitting the same probe (lessons.md, lesson 1), so plain
+ * by another task hitting the same probe (the kernel is PREEMPT_DYNAMIC and
+ * uprobe programs run with migration, not preemption, disabled), so a plain
  * read-modify-write on a per-CPU value can lose updates.
  */
 #include <stdbool.h>
@@ -68,7 +69,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FL_PROCS_MAX);
 	__type(key, __u32);
-	__type(value, struct metastore);
+	__type(value, struct fl_proc_value);
 } procs SEC(".maps");
 
 struct {
@@ -123,11 +124,42 @@ static __always_inline void record_into(struct metastore *ms, __u64 d)
 	update_max(&m->max_ns.value, d);
 }
 
+/* Zero-initialised scratch for a new process entry (too large for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fl_proc_value);
+} proc_new SEC(".maps");
+
+/* The process's entry, created on its first flush with its comm. */
+static __always_inline struct fl_proc_value *proc_entry(__u32 tgid)
+{
+	struct fl_proc_value *p = bpf_map_lookup_elem(&procs, &tgid), *n;
+	__u32 zero = 0;
+
+	if (p)
+		return p;
+	n = bpf_map_lookup_elem(&proc_new, &zero);
+	if (!n)
+		return NULL;
+	/* a new element starts as an empty MetaStore (min = UINT64_MAX) */
+	n->ms.maintenance_meta_flush.total_ns.value = 0;
+	n->ms.maintenance_meta_flush.samples.value = 0;
+	n->ms.maintenance_meta_flush.min_ns.value = FL_MIN_EMPTY;
+	n->ms.maintenance_meta_flush.max_ns.value = 0;
+	bpf_get_current_comm(n->comm, sizeof(n->comm));
+	/* a concurrent first flush of the same process may win: then use its entry */
+	if (bpf_map_update_elem(&procs, &tgid, n, BPF_NOEXIST) && !bpf_map_lookup_elem(&procs, &tgid)) {
+		count(FL_CNT_PROC_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&procs, &tgid);
+}
+
 static __always_inline void record(__u32 tgid, __u64 d)
 {
-	static const struct metastore empty = {
-		.maintenance_meta_flush.min_ns.value = FL_MIN_EMPTY,
-	};
+	struct fl_proc_value *p;
 	struct metastore *ms;
 	struct hist *h;
 	__u32 zero = 0, b;
@@ -142,19 +174,9 @@ static __always_inline void record(__u32 tgid, __u64 d)
 
 	if (!track_procs)
 		return;
-	ms = bpf_map_lookup_elem(&procs, &tgid);
-	if (!ms) {
-		/* a new element starts as an empty MetaStore (min = UINT64_MAX) */
-		if (bpf_map_update_elem(&procs, &tgid, &empty, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&procs, &tgid)) {
-			count(FL_CNT_PROC_FULL);
-			return;
-		}
-		ms = bpf_map_lookup_elem(&procs, &tgid);
-		if (!ms)
-			return;
-	}
-	record_into(ms, d);
+	p = proc_entry(tgid);
+	if (p)
+		record_into(&p->ms, d);
 }
 
 /* 0 marks a free slot, so a start_ns of 0 is stored as 1. */

@@ -8,6 +8,8 @@
 
 #include <linux/types.h>
 
+#include "flushlat/metastore_layout.h"
+
 /*
  * In-flight flushes live in an open-addressed table of array slots, claimed
  * and released with compare-and-swap: an array lookup is inlined by the JIT
@@ -46,6 +48,20 @@ enum fl_counter {
 	FL_CNT_PROC_FULL,      /* per-process map insert failed */
 	FL_CNT_CAS_GIVEUP,     /* min/max CAS loop exhausted (must stay 0) */
 	FL_CNT_NR,
+};
+
+/* TASK_COMM_LEN: a comm is NUL-terminated only when shorter */
+#define FL_TASK_COMM_LEN 16
+
+/*
+ * One traced process (the per-process breakdown): its MetaStore and the
+ * comm of the thread that completed its first flush, taken by the BPF
+ * program when the process is first seen (a process that exits between two
+ * reads is still named).
+ */
+struct fl_proc_value {
+	struct metastore ms;
+	char comm[FL_TASK_COMM_LEN];
 };
 
 /* one in-flight flush: start_ns == 0 means the slot is free */

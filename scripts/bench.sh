@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench.sh - what tracing costs (issue 6): table on stdout, BUILD/bench.json.
+# bench.sh - what tracing costs: table on stdout, BUILD/bench.json.
 #   scripts/bench.sh [--quick|--smoke] [--build-dir DIR]
 # Needs root (BPF). Full run < 10 min, --quick < 1 min, --smoke: seconds.
 set -eu

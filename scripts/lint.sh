@@ -7,20 +7,21 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${1:-$ROOT/build}"
 cd "$ROOT"
 
-mapfile -t SRCS < <(git ls-files 'user/*.c' 'tests/*.c' 2>/dev/null || find user tests -name '*.c')
+mapfile -t SRCS < <(git ls-files 'user/*.c' 'tests/*.c' 'bpf/bench/*.c' ':!*.bpf.c' 2>/dev/null || find user tests bpf/bench -name '*.c' ! -name '*.bpf.c')
 [ "${#SRCS[@]}" -gt 0 ] || { echo "lint.sh: no sources" >&2; exit 1; }
 
 echo "lint.sh: cppcheck on ${#SRCS[@]} files" >&2
 cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 	--inline-suppr --suppress=missingIncludeSystem \
-	-I include -I user -I bpf -I "$BUILD/bpf" "${SRCS[@]}"
+	-I include -I user/core -I user/output -I user/tracer -I bpf -I "$BUILD/bpf" -I "$BUILD/bpf/bench" \
+	"${SRCS[@]}"
 
 echo "lint.sh: clang-tidy (clang-analyzer-*, selected bugprone-*)" >&2
 CHECKS='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-implicit-widening-of-multiplication-result,-bugprone-assignment-in-if-condition'
-# Files that include a bpftool-generated skeleton (directly or via tracer.h):
+# Files that include a bpftool-generated skeleton (directly or via session.h):
 # its open() trips the analyzer's leak check inside generated code, so that
 # one check is off there.
-mapfile -t SKEL < <(grep -l -e 'skel\.h"' -e '"tracer\.h"' "${SRCS[@]}" || true)
+mapfile -t SKEL < <(grep -l -e 'skel\.h"' -e '"session\.h"' "${SRCS[@]}" || true)
 mapfile -t TIDY < <(printf '%s\n' "${SRCS[@]}" | grep -v -e '^tests/fuzz/' $(printf -- '-e ^%s$ ' "${SKEL[@]}") || true)
 clang-tidy -quiet -p "$BUILD" --warnings-as-errors='*' --checks="$CHECKS" "${TIDY[@]}" 2>/dev/null
 if [ "${#SKEL[@]}" -gt 0 ]; then

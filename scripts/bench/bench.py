@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench.py - what tracing costs (issue 6). Driven by scripts/bench.sh.
+"""bench.py - what tracing costs. Driven by scripts/bench.sh.
 
 Every comparison is made side by side inside one run: each trial runs every
 variant once, in turn, and the table reports medians over trials. A stage whose

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "snapshot_read.h"
 #include "render.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (!fl_json_parse(text, &s, err, sizeof(err))) {
+	if (!fl_snapshot_from_json(text, &s, err, sizeof(err))) {
 		fl_render_opts_default(&o);
 		strbuf_init(&sb);
 		fl_render(FL_FMT_TEXT, &s, &o, &sb);

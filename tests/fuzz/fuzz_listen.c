@@ -10,15 +10,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char host[256], err[256];
-	unsigned short port;
+	struct fl_listen l;
+	char err[256];
 	char *s = malloc(size + 1);
 
 	if (!s)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	fl_listen_parse(s, host, sizeof(host), &port, err, sizeof(err));
+	fl_listen_parse(s, &l, err, sizeof(err));
 	free(s);
 	return 0;
 }

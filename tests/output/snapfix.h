@@ -15,9 +15,7 @@
 
 static inline void snap_init(struct fl_snapshot *s)
 {
-	memset(s, 0, sizeof(*s));
-	metastore_init(&s->ms);
-	s->pid = -1;
+	fl_snapshot_init(s);
 }
 
 /* Records d into the merged MetaStore and the histogram, as the BPF side does. */
@@ -84,9 +82,7 @@ static inline void snap_rich(struct fl_snapshot *s)
 
 static inline void snap_free(struct fl_snapshot *s)
 {
-	free(s->procs);
-	s->procs = NULL;
-	s->nprocs = 0;
+	fl_snapshot_free(s);
 }
 
 #endif /* FLUSHLAT_TEST_SNAPFIX_H */

@@ -28,21 +28,22 @@
 
 static void parse_ok(const char *spec, const char *host, unsigned short port)
 {
-	char h[64], err[256] = "";
-	unsigned short p = 0;
+	struct fl_listen l;
+	char err[256] = "";
 
-	if (fl_listen_parse(spec, h, sizeof(h), &p, err, sizeof(err)))
+	if (fl_listen_parse(spec, &l, err, sizeof(err)))
 		fail_msg("'%s' rejected: %s", spec, err);
-	assert_string_equal(h, host);
-	assert_int_equal(p, port);
+	assert_string_equal(l.host, host);
+	assert_int_equal(l.port, port);
+	assert_int_equal(l.addr.ss_family, strchr(host, ':') ? AF_INET6 : AF_INET);
 }
 
 static void parse_bad(const char *spec, const char *needle)
 {
-	char h[64], err[256] = "";
-	unsigned short p = 0;
+	struct fl_listen l;
+	char err[256] = "";
 
-	if (fl_listen_parse(spec, h, sizeof(h), &p, err, sizeof(err)) != -1)
+	if (fl_listen_parse(spec, &l, err, sizeof(err)) != -1)
 		fail_msg("'%s' accepted", spec);
 	if (!strstr(err, needle))
 		fail_msg("'%s': error '%s' lacks '%s'", spec, err, needle);
@@ -326,6 +327,7 @@ static void test_port_in_use(void **state)
 	h = start(&c, spec, sizeof(spec), &port);
 	h2 = fl_http_start(spec, scrape, &c, err, sizeof(err));
 	assert_null(h2);
+	snprintf(spec, sizeof(spec), "port %u", port);
 	if (!strstr(err, "Address already in use") || !strstr(err, spec))
 		fail_msg("port-in-use error unclear: %s", err);
 	fl_http_stop(h);

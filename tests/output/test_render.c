@@ -16,7 +16,7 @@
 #include <json-c/json.h>
 
 #include "format.h"
-#include "json.h"
+#include "snapshot_read.h"
 #include "percentile.h"
 #include "render.h"
 #include "snapfix.h"
@@ -202,7 +202,7 @@ static void test_lean(void **state)
 	/* unknown is null, never a zero that looks measured */
 	assert_non_null(strstr(txt, "\"in_flight\":{\"count\":null,\"oldest_age_ns\":null}"));
 	assert_non_null(strstr(txt, "\"unmatched\":null"));
-	assert_int_equal(fl_json_parse(txt, &back, err, sizeof(err)), 0);
+	assert_int_equal(fl_snapshot_from_json(txt, &back, err, sizeof(err)), 0);
 	assert_int_equal(back.lean, 1);
 	free(txt);
 	s.lean = 0;
@@ -213,14 +213,14 @@ static void test_lean(void **state)
 	txt = render(FL_FMT_JSON, &s, &o);
 	/* "lean" closes the object: rewrite the tail in place (it only gets shorter). */
 	strcpy(strstr(txt, "\"lean\":true}"), "\"lean\":1}");
-	assert_int_equal(fl_json_parse(txt, &back, err, sizeof(err)), -1);
+	assert_int_equal(fl_snapshot_from_json(txt, &back, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "lean: expected a boolean, got int"));
 	free(txt);
 	/* null is accepted only with "lean":true */
 	s.lean = 1;
 	txt = render(FL_FMT_JSON, &s, &o);
 	strcpy(strstr(txt, ",\"lean\":true}"), "}");
-	assert_int_equal(fl_json_parse(txt, &back, err, sizeof(err)), -1);
+	assert_int_equal(fl_snapshot_from_json(txt, &back, err, sizeof(err)), -1);
 	free(txt);
 }
 
@@ -316,8 +316,9 @@ static void test_json_shape(void **state)
 	assert_int_equal(sum, d->samples.value);
 	pr = jget(root, "processes");
 	assert_int_equal(json_object_array_length(pr), 2);
+	/* one form of a comm in every output: control bytes as '?' */
 	assert_string_equal(json_object_get_string(jget(json_object_array_get_idx(pr, 0), "comm")),
-			    "rec \"q\\\n");
+			    "rec \"q\\?");
 	assert_string_equal(json_object_get_string(jget(json_object_array_get_idx(pr, 1), "comm")),
 			    "0123456789abcdef");
 	assert_int_equal(ju64(json_object_array_get_idx(pr, 1), "max_ns"), 2000000000ULL);
@@ -346,7 +347,7 @@ static void roundtrip(const struct fl_snapshot *s)
 
 	fl_render_opts_default(&o);
 	a = render(FL_FMT_JSON, s, &o);
-	if (fl_json_parse(a, &back, err, sizeof(err)))
+	if (fl_snapshot_from_json(a, &back, err, sizeof(err)))
 		fail_msg("parse failed: %s\n%s", err, a);
 	b = render(FL_FMT_JSON, &back, &o);
 	assert_string_equal(a, b);
@@ -355,7 +356,12 @@ static void roundtrip(const struct fl_snapshot *s)
 	assert_int_equal(back.nprocs, s->nprocs);
 	for (i = 0; i < s->nprocs; i++) {
 		assert_int_equal(back.procs[i].pid, s->procs[i].pid);
-		assert_memory_equal(back.procs[i].comm, s->procs[i].comm, sizeof(s->procs[i].comm));
+		char want[FL_COMM_LEN + 1], got[FL_COMM_LEN + 1];
+
+		/* the comm comes back as it was shown (fl_comm_str) */
+		fl_comm_str(s->procs[i].comm, want);
+		fl_comm_str(back.procs[i].comm, got);
+		assert_string_equal(got, want);
 		assert_memory_equal(&back.procs[i].ms, &s->procs[i].ms, sizeof(s->procs[i].ms));
 	}
 	assert_int_equal(back.nprogs, s->nprogs);
@@ -407,14 +413,14 @@ static void test_json_last_line(void **state)
 	ja = render(FL_FMT_JSON, &a, &o);
 	jb = render(FL_FMT_JSON, &b, &o);
 	snprintf(text, sizeof(text), "%s%s\n  \n\n", ja, jb);
-	assert_int_equal(fl_json_parse(text, &back, err, sizeof(err)), 0);
+	assert_int_equal(fl_snapshot_from_json(text, &back, err, sizeof(err)), 0);
 	assert_int_equal(back.ms.maintenance_meta_flush.samples.value, 2);
 	assert_int_equal(back.ms.maintenance_meta_flush.total_ns.value, 6000);
 	fl_snapshot_free(&back);
 	/* Without a trailing newline too. */
 	jb[strlen(jb) - 1] = '\0';
 	snprintf(text, sizeof(text), "%s%s", ja, jb);
-	assert_int_equal(fl_json_parse(text, &back, err, sizeof(err)), 0);
+	assert_int_equal(fl_snapshot_from_json(text, &back, err, sizeof(err)), 0);
 	assert_int_equal(back.ms.maintenance_meta_flush.samples.value, 2);
 	fl_snapshot_free(&back);
 	free(ja);
@@ -440,7 +446,7 @@ static void expect_parse_error(const char *text, const char *needle)
 	struct fl_snapshot s;
 	char err[256] = "";
 
-	if (fl_json_parse(text, &s, err, sizeof(err)) != -1)
+	if (fl_snapshot_from_json(text, &s, err, sizeof(err)) != -1)
 		fail_msg("accepted: %s", text);
 	if (!strstr(err, needle))
 		fail_msg("error '%s' lacks '%s' for: %s", err, needle, text);
@@ -504,7 +510,7 @@ static void test_json_errors(void **state)
 	free(json);
 	json = render(FL_FMT_JSON, &s, &o);
 	bad = edit(json, "\"min_ns\":18446744073709551615", "\"min_ns\":null");
-	assert_int_equal(fl_json_parse(bad, &s, NULL, 0), 0);
+	assert_int_equal(fl_snapshot_from_json(bad, &s, NULL, 0), 0);
 	assert_int_equal(s.ms.maintenance_meta_flush.min_ns.value, UINT64_MAX);
 	free(bad);
 	free(json);
@@ -517,13 +523,13 @@ static void test_json_load_file(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(fl_json_load_file("/nonexistent/x.json", &s, err, sizeof(err)), -1);
+	assert_int_equal(fl_snapshot_load("/nonexistent/x.json", &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/x.json: No such file or directory"));
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "{\"a\":1}\n", 8), 8);
 	close(fd);
-	assert_int_equal(fl_json_load_file(path, &s, err, sizeof(err)), -1);
+	assert_int_equal(fl_snapshot_load(path, &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "meta_store: missing key"));
 	unlink(path);
@@ -723,7 +729,7 @@ static void test_prom_default(void **state)
 			       ",program=\"handle_flush_start\"} 0.001234567"));
 	assert_int_equal(count_prefix(lines, n, "fs_bpf_program_run_count_total{"), 2);
 	assert_non_null(strstr(find_line(lines, n, "fs_process_meta_flush_count_total{"),
-			       ",pid=\"4242\",comm=\"rec \\\"q\\\\\\n\"} 9"));
+			       ",pid=\"4242\",comm=\"rec \\\"q\\\\?\"} 9"));
 	assert_int_equal(count_prefix(lines, n, "fs_process_meta_flush_duration_seconds_total{"), 2);
 	assert_int_equal(count_prefix(lines, n, "fs_process_meta_flush_max_seconds{"), 2);
 	free(txt);
@@ -797,8 +803,101 @@ static void test_label_set_parse(void **state)
 	assert_int_equal(fl_prom_prefix_check("a:b_C9", err, sizeof(err)), 0);
 	assert_int_equal(fl_prom_prefix_check("9x", err, sizeof(err)), -1);
 	assert_int_equal(fl_prom_prefix_check("a-b", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "--prefix 'a-b'"));
+	assert_non_null(strstr(err, "'a-b': not a valid metric name prefix"));
 	assert_int_equal(fl_prom_prefix_check("", err, sizeof(err)), -1);
+}
+
+/* Regression: with a full --label-set, --compat still carries every label
+ * flushlat adds itself (subsystem used to be dropped at 15 labels). */
+static void test_prom_compat_full_label_set(void **state)
+{
+	static char kv[FL_MAX_LABEL_SET][16];
+	struct fl_render_opts o;
+	struct fl_snapshot s;
+	char err[128], *txt, want[64];
+
+	(void)state;
+	snap_init(&s);
+	snap_record(&s, 1000);
+	snap_record(&s, 3000);
+	fl_render_opts_default(&o);
+	o.compat = 1;
+	for (int i = 0; i < FL_MAX_LABEL_SET; i++) {
+		snprintf(kv[i], sizeof(kv[i]), "k%d=v%d", i, i);
+		assert_int_equal(fl_label_set_parse(kv[i], &o, err, sizeof(err)), 0);
+	}
+	txt = render(FL_FMT_PROMETHEUS, &s, &o);
+	snprintf(want, sizeof(want), "k%d=\"v%d\", subsystem=\"wal_meta\"}", FL_MAX_LABEL_SET - 1,
+		 FL_MAX_LABEL_SET - 1);
+	assert_non_null(strstr(txt, "{system=\"wal_recorder\", k0=\"v0\", "));
+	assert_non_null(strstr(txt, want));
+	free(txt);
+	/* the default exposition too: every sample line has subsystem and k15 */
+	o.compat = 0;
+	txt = render(FL_FMT_PROMETHEUS, &s, &o);
+	for (char *l = strtok(txt, "\n"); l; l = strtok(NULL, "\n"))
+		if (l[0] != '#' && (!strstr(l, "{subsystem=\"wal_meta\",k0=\"v0\"") ||
+				    !strstr(l, ",k15=\"v15\"")))
+			fail_msg("labels missing: %s", l);
+	free(txt);
+	snap_free(&s);
+}
+
+/* Regression: the scrape's own cost goes through the one writer: labels and
+ * an exact decimal, never through a double. */
+static void test_prom_scrape_duration(void **state)
+{
+	struct fl_render_opts o;
+	struct fl_snapshot s;
+	char *txt, kv[] = "host=a";
+
+	(void)state;
+	snap_init(&s);
+	fl_render_opts_default(&o);
+	assert_int_equal(fl_label_set_parse(kv, &o, NULL, 0), 0);
+	txt = render(FL_FMT_PROMETHEUS, &s, &o);
+	assert_null(strstr(txt, "scrape_duration")); /* none before the first scrape */
+	free(txt);
+	s.prev_scrape_ns = 123456789012ULL;
+	txt = render(FL_FMT_PROMETHEUS, &s, &o);
+	assert_non_null(strstr(txt, "# TYPE flushlat_scrape_duration_seconds gauge\n"
+				    "flushlat_scrape_duration_seconds{subsystem=\"wal_meta\",host=\"a\"} "
+				    "123.456789012\n"));
+	free(txt);
+	o.compat = 1; /* the recorder's names only */
+	txt = render(FL_FMT_PROMETHEUS, &s, &o);
+	assert_null(strstr(txt, "scrape_duration"));
+	free(txt);
+	snap_free(&s);
+}
+
+/* One form of a comm everywhere: valid UTF-8, no control bytes. */
+static void test_comm_str(void **state)
+{
+	static const struct {
+		const char in[FL_COMM_LEN];
+		const char *out;
+	} cases[] = {
+		{ "recorder", "recorder" },
+		{ "0123456789abcdef", "0123456789abcdef" }, /* 16 bytes, no NUL */
+		{ "a\nb\tc\x7f", "a?b?c?" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },           /* valid UTF-8 kept */
+		{ "x\xff\xfey", "x??y" },                   /* invalid bytes */
+		{ "\xc3", "?" },                            /* truncated sequence */
+		{ "\xe2\x82", "??" },
+		{ "\xc0\xaf", "??" },                       /* overlong */
+		{ "\xed\xa0\x80", "???" },                  /* surrogate */
+		{ "\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!" },
+		{ "0123456789abcd\xc3\xa9", "0123456789abcd\xc3\xa9" },
+		{ "0123456789abcde\xc3", "0123456789abcde?" }, /* cut by the 16-byte field */
+	};
+	char out[FL_COMM_LEN + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fl_comm_str(cases[i].in, out);
+		assert_string_equal(out, cases[i].out);
+	}
 }
 
 int main(void)
@@ -819,6 +918,9 @@ int main(void)
 		cmocka_unit_test(test_prom_default),
 		cmocka_unit_test(test_prom_default_sparse),
 		cmocka_unit_test(test_label_set_parse),
+		cmocka_unit_test(test_prom_compat_full_label_set),
+		cmocka_unit_test(test_prom_scrape_duration),
+		cmocka_unit_test(test_comm_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

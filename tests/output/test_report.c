@@ -16,10 +16,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "snapshot_read.h"
 #include "render.h"
 #include "report.h"
 #include "snapfix.h"
+#include "exitcodes.h"
 #include "threshold.h"
 
 static char dir[] = "/tmp/flushlat_report_XXXXXX";
@@ -151,9 +152,9 @@ static void test_report_formats(void **state)
 	(void)state;
 	snap_rich(&s);
 	uniform(&older, 5, 1);
-	first = render(FL_FMT_JSON, &older, NULL);
-	path = save("rich.json", &s, first); /* two snapshots: the last one counts */
 	fl_render_opts_default(&o);
+	first = render(FL_FMT_JSON, &older, &o);
+	path = save("rich.json", &s, first); /* two snapshots: the last one counts */
 
 	assert_int_equal(run(fl_cmd_report, (const char *const[]){ "report", path, NULL }), 0);
 	want = render(FL_FMT_TEXT, &s, &o);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -163,6 +164,46 @@ static void test_diff(void **state)
 	free(n);
 }
 
+/* The metric table: every name parses, units as the table says, unknown with --lean. */
+static void test_metric_table(void **state)
+{
+	struct fl_snapshot *s = snap(2, 4000000, 1000000, 3000000);
+	const struct fl_metric *m, *m2;
+	struct fl_threshold t;
+	char expr[64], err[512], why[256];
+	size_t nq = 0;
+
+	(void)state;
+	fl_for_each_metric(m) {
+		fl_for_each_metric(m2)
+			assert_true(m == m2 || strcmp(m->name, m2->name) != 0);
+		assert_ptr_equal(fl_metric_find(m->name, strlen(m->name)), m);
+		snprintf(expr, sizeof(expr), "%s>=0%s", m->name, m->unit == FL_UNIT_NS ? "ms" : "");
+		assert_int_equal(fl_threshold_parse(expr, &t, err, sizeof(err)), 0);
+		assert_ptr_equal(t.metric, m);
+		assert_int_equal(fl_threshold_eval(&t, s, why, sizeof(why)), 1);
+		s->lean = 1;
+		assert_int_equal(fl_threshold_eval(&t, s, why, sizeof(why)),
+				 (m->flags & FL_MF_START) ? -1 : 1);
+		s->lean = 0;
+		if (m->q > 0) {
+			assert_non_null(m->key);
+			nq++;
+		}
+	}
+	assert_int_equal(nq, 4);
+	assert_null(fl_metric_find("p99", 2));
+	/* the error for an unknown metric lists every one */
+	assert_int_equal(fl_threshold_parse("bogus>1", &t, err, sizeof(err)), -1);
+	fl_for_each_metric(m)
+		assert_non_null(strstr(err, m->name));
+	/* derived values come from the core's duration64_* functions */
+	assert_int_equal(fl_metric_value(fl_metric_find("avg", 3), s).u, 2000000);
+	assert_int_equal(fl_metric_value(fl_metric_find("jitter", 6), s).u, 2000000);
+	assert_true(fl_metric_value(fl_metric_find("rate", 4), s).d == 500.0);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_no_crash),
 		cmocka_unit_test(test_eval),
 		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_metric_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

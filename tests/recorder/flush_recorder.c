@@ -37,7 +37,7 @@
 #define NSEC_PER_SEC 1000000000ull
 #define NSEC_PER_MSEC 1000000ull
 
-/* The recorder's own root telemetry names (reference: metastore.md). */
+/* The recorder's own root telemetry names (FlashStrike's root telemetry). */
 #define RECORDER_PREFIX "ie_wal_recorder__meta_store"
 #define RECORDER_SYSTEM "wal_recorder"
 

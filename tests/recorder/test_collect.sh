@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_collect.sh REC
 # --collect prints the recorder's own Prometheus names exactly as the
-# reference collect() does (metastore.md): per metric HELP, TYPE and one
+# recorder's own collect() does: per metric HELP, TYPE and one
 # sample with {system="wal_recorder", subsystem="wal_meta"}, in order, with
 # values consistent with each other and with the --dump block.
 # shellcheck source=lib.sh

@@ -366,10 +366,25 @@ def semaphore_values(pid, path):
     return vals
 
 
-def our_progs():
+def prog_ids(pid):
+    """IDs of the BPF programs process pid holds (from its fds' fdinfo): other tracers that
+    may run on the machine meanwhile are not counted."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            for l in read("/proc/%d/fdinfo/%s" % (pid, fd)).splitlines():
+                if l.startswith("prog_id:"):
+                    ids.add(int(l.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
+def live_prog_ids(ids):
+    """Which of ids are still loaded in the kernel."""
     out = run(["bpftool", "-j", "prog", "show"]).stdout
     try:
-        return [p for p in json.loads(out or "[]") if p.get("name", "").startswith("meta_flush")]
+        return {p["id"] for p in json.loads(out or "[]")} & set(ids)
     except ValueError:
         fail("bpftool prog show: " + out[:200])
 
@@ -385,11 +400,13 @@ def case_kill9():
     t = start_tracer(["-p", str(r.pid)], tmp("e"))
     check(semaphore_values(r.pid, path) == [1, 1], "semaphores while attached: %s" %
           semaphore_values(r.pid, path))
-    check(len(our_progs()) == 2, "programs loaded: %s" % our_progs())
+    ids = prog_ids(t.pid)
+    check(len(ids) == 2 and live_prog_ids(ids) == ids, "programs loaded: %s" % ids)
     t2 = start_tracer(["-p", str(r.pid)], tmp("e2"))
     # The kernel counts installed uprobes, not consumers: still 1 with two.
     check(semaphore_values(r.pid, path) == [1, 1], "two tracers: %s" % semaphore_values(r.pid, path))
-    check(len(our_progs()) == 4, "two tracers' programs: %s" % our_progs())
+    ids2 = prog_ids(t2.pid)
+    check(len(ids2) == 2 and not ids & ids2, "two tracers' programs: %s %s" % (ids, ids2))
     t2.send_signal(signal.SIGINT)
     t2.communicate(timeout=10)
     check(t2.returncode == 0, "second tracer rc %d" % t2.returncode)
@@ -397,7 +414,7 @@ def case_kill9():
     t.kill()
     t.wait()
     wait_for(lambda: semaphore_values(r.pid, path) == [0, 0], 5, "semaphores back to 0")
-    wait_for(lambda: not our_progs(), 5, "BPF programs released")
+    wait_for(lambda: not live_prog_ids(ids | ids2), 5, "BPF programs released")
     p = run([FL, "-p", str(r.pid), "--duration", "0.5", "--format", "json"])
     check(p.returncode == 0 and mfl(json_last(p.stdout))["samples"] > 0, "re-attach: %s" % p.stderr)
     out, _ = r.communicate(timeout=30)
@@ -651,6 +668,146 @@ def case_inflight():
     check(final["in_flight"]["count"] == 0, "still in flight at the end: %s" % final["in_flight"])
     print("ok in flight: %d held (oldest %.2f s), %d dropped and counted, %d recorded" %
           (stored, peak["in_flight"]["oldest_age_ns"] / 1e9, final["dropped"], n))
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape(port):
+    import urllib.request
+    return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+
+
+def proc_counts(body):
+    """{pid: count} of flushlat_process_meta_flush_count_total series."""
+    out = {}
+    for l in body.splitlines():
+        m = re.match(r'flushlat_process_meta_flush_count_total\{.*pid="(\d+)".*\} (\d+)$', l)
+        if m:
+            check(m.group(1) not in out, "pid %s listed twice:\n%s" % (m.group(1), body))
+            out[int(m.group(1))] = int(m.group(2))
+    return out
+
+
+def case_procs_once():
+    """Regression: recorders exiting at different times under -b --interval are each listed
+    once per snapshot (deleting map entries while walking the map listed every pid twice),
+    and each one's final count is reported."""
+    t = start_tracer(["-b", rec(), "--interval", "0.3", "--format", "json"], tmp("e"))
+    recs = []
+    for i in range(5):
+        log = tmp("d%d" % i)
+        recs.append((subprocess.Popen([rec(), "--seconds", str(0.7 * (i + 1)), "--rate", "300",
+                                       "--no-sync", "--log-durations", log],
+                                      stdout=subprocess.DEVNULL), log))
+    left = [r for r, _ in recs]
+    while left:  # reap each as soon as it exits: its PID is then really gone
+        for r in left:
+            if r.poll() is not None:
+                check(r.returncode == 0, "recorder rc %d" % r.returncode)
+        left = [r for r in left if r.returncode is None]
+        time.sleep(0.01)
+    time.sleep(1.0)
+    t.send_signal(signal.SIGINT)
+    out, _ = t.communicate(timeout=20)
+    check(t.returncode == 0, "tracer rc %d %s" % (t.returncode, read(tmp("e"))))
+    snaps = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    final = {}
+    for sn in snaps:
+        pids = [p["pid"] for p in sn["processes"]]
+        check(len(pids) == len(set(pids)), "a pid listed twice in one snapshot: %s" % pids)
+        for p in sn["processes"]:
+            final[p["pid"]] = p["samples"]
+    want = {r.pid: len(durations(log)) for r, log in recs}
+    check(final == want, "final per-process counts %s, want %s" % (final, want))
+    check(mfl(snaps[-1])["samples"] == sum(want.values()), "total %s" % mfl(snaps[-1]))
+    # an exited process is reported once after its exit, then forgotten
+    check(snaps[-1]["processes"] == [], "exited processes still listed: %s" % snaps[-1]["processes"])
+    print("ok %d snapshots, each pid once, final counts %s" % (len(snaps), sorted(final.values())))
+
+
+def case_two_readers():
+    """Regression: with --interval output and --listen together, a process that exits is
+    reported with its final count by BOTH readers, whichever sees the exit first."""
+    port = free_port()
+    alive = subprocess.Popen([rec(), "--seconds", "30", "--rate", "200", "--no-sync"],
+                             stdout=subprocess.DEVNULL)
+    t = start_tracer(["-b", rec(), "--interval", "0.2", "--format", "json", "--listen",
+                      "127.0.0.1:%d" % port], tmp("e"))
+    short = subprocess.Popen([rec(), "--flushes", "50", "--no-sync"], stdout=subprocess.DEVNULL)
+    check(short.wait(timeout=30) == 0, "recorder rc %d" % short.returncode)
+    time.sleep(1.0)  # several intervals: the interval reader sees the exit first
+    first = proc_counts(scrape(port))
+    check(first.get(short.pid) == 50, "/metrics after the exit: %s (want pid %d: 50)" %
+          (first, short.pid))
+    second = proc_counts(scrape(port))  # one live process left: no per-process series
+    check(short.pid not in second, "exited pid kept after being reported: %s" % second)
+    # and the other way round: /metrics sees the next exit first
+    short2 = subprocess.Popen([rec(), "--flushes", "30", "--no-sync"], stdout=subprocess.DEVNULL)
+    check(short2.wait(timeout=30) == 0, "recorder rc %d" % short2.returncode)
+    got = {}
+    for _ in range(50):  # scrape until /metrics has reported it, racing the interval reader
+        got = proc_counts(scrape(port))
+        if short2.pid in got:
+            break
+        time.sleep(0.01)
+    alive.kill()
+    alive.wait()
+    time.sleep(0.5)
+    t.send_signal(signal.SIGINT)
+    out, _ = t.communicate(timeout=20)
+    check(t.returncode == 0, "tracer rc %d" % t.returncode)
+    seen = {}
+    for l in out.splitlines():
+        if l.startswith("{"):
+            for p in json.loads(l)["processes"]:
+                seen[p["pid"]] = p["samples"]
+    check(seen.get(short.pid) == 50 and seen.get(short2.pid) == 30,
+          "interval output final counts: %s" % seen)
+    check(got.get(short2.pid) == 30, "/metrics final count of the second: %s" % got)
+    print("ok both readers reported both exits (50 and 30 flushes)")
+
+
+def voluntary_switches(pid):
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        for l in read("/proc/%d/task/%s/status" % (pid, tid)).splitlines():
+            if l.startswith("voluntary_ctxt_switches"):
+                total += int(l.split()[1])
+    return total
+
+
+def case_idle():
+    """An idle exporter (no flushes, no scrapes) does not wake up: poll, not a tick."""
+    t = start_tracer(["-b", rec(), "--listen", "127.0.0.1:%d" % free_port()], tmp("e"))
+    time.sleep(1.0)
+    a = voluntary_switches(t.pid)
+    time.sleep(10.0)
+    b = voluntary_switches(t.pid)
+    t.send_signal(signal.SIGINT)
+    t.communicate(timeout=20)
+    check(t.returncode == 0, "tracer rc %d" % t.returncode)
+    check(b - a < 5, "idle exporter: %d voluntary context switches in 10 s" % (b - a))
+    print("ok idle exporter: %d voluntary context switches in 10 s" % (b - a))
+
+
+def case_interval_exact():
+    """--interval is honoured at its smallest accepted value (0.01 s used to run every 20 ms)."""
+    p = run([FL, "--interval", "0.01", "--format", "json", "--", rec(), "--seconds", "1.5",
+             "--rate", "500", "--no-sync"], timeout=60)
+    check(p.returncode == 0, "rc %d %s" % (p.returncode, p.stderr[-300:]))
+    ts = [json.loads(l)["timestamp_ns"] for l in p.stderr.splitlines() if l.startswith("{")]
+    gaps = sorted(b - a for a, b in zip(ts, ts[1:]))
+    check(len(gaps) > 50, "only %d snapshots" % len(ts))
+    median = gaps[len(gaps) // 2]
+    check(8e6 <= median <= 12e6, "median spacing %.2f ms, want 10 ms" % (median / 1e6))
+    print("ok --interval 0.01: %d snapshots, median spacing %.2f ms" % (len(ts), median / 1e6))
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}

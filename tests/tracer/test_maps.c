@@ -13,10 +13,10 @@
 
 #include "flushlat.h"
 #include "flushlat/hist.h"
-#include "json.h"
-#include "maps.h"
+#include "reader.h"
+#include "snapshot.h"
 #include "metastore.h"
-#include "target.h"
+#include "probes.h"
 
 static void test_merge_u64_fake_percpu(void **state)
 {
@@ -25,7 +25,7 @@ static void test_merge_u64_fake_percpu(void **state)
 	uint64_t out[4] = { 1, 1, 1, 1 };
 
 	(void)state;
-	fl_merge_u64(out, pc, 4, 3);
+	fl_sum_percpu(out, pc, 4, 3);
 	assert_int_equal(out[0], 112);
 	assert_int_equal(out[3], 445);
 }

@@ -86,7 +86,7 @@ static void bad(const char *want, ...)
 		argc++;
 	}
 	va_end(ap);
-	assert_int_equal(fl_opts_parse(argc, argv, &o, err, sizeof(err)), 2);
+	assert_int_equal(fl_opts_parse(argc, argv, &o, err, sizeof(err)), -1);
 	if (!strstr(err, want))
 		fail_msg("error '%s' lacks '%s'", err, want);
 }

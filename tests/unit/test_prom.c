@@ -63,6 +63,8 @@ static void test_label_overflow_balanced(void **state)
 		collector_pop_label(c);
 	collector_add_counter(c, "x_total", "h", 1);
 	assert_string_equal(strbuf_str(&sb), "# HELP x_total h\n# TYPE x_total counter\nx_total 1\n");
+	/* the labels that did not fit are reported, never silently dropped */
+	assert_int_equal(prom_writer_error(&w), -1);
 	strbuf_free(&sb);
 }
 

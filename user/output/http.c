@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The /metrics exporter on libmicrohttpd.
+ *
+ * One internal polling thread (poll/epoll, MHD_USE_AUTO) serves every
+ * connection, so the render callback is never called concurrently: it reads
+ * and merges the BPF maps at each scrape without any locking of its own.  A
+ * scrape is cheap (a few map lookups and some formatting), so one thread is
+ * plenty; a connection limit and an idle timeout keep a misbehaving client
+ * from holding the exporter.
+ *
+ *   GET|HEAD /metrics  200, text/plain; version=0.0.4, rendered now
+ *   GET|HEAD /         200, a small HTML index linking /metrics
+ *   other path         404
+ *   other method       405, Allow: GET, HEAD
+ *   render failure     500
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+
+#define FL_HTTP_CONN_LIMIT 32
+#define FL_HTTP_CONN_TIMEOUT_S 10
+#define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct fl_http {
+	struct MHD_Daemon *d;
+	fl_http_render_fn fn;
+	void *ctx;
+	char lasterr[256]; /* last libmicrohttpd message, for start-up errors */
+};
+
+static const char index_html[] =
+	"<!DOCTYPE html>\n<html><head><title>flushlat</title></head><body>\n"
+	"<h1>flushlat</h1>\n<p>FlashStrike WAL meta-flush latency exporter.</p>\n"
+	"<p><a href=\"/metrics\">/metrics</a></p>\n</body></html>\n";
+
+static int parse_port(const char *s, unsigned short *port, char *err, size_t errlen)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (!*s) {
+		snprintf(err, errlen, "missing port");
+		return -1;
+	}
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || v > 65535) {
+			snprintf(err, errlen, "invalid port '%s' (1-65535)", s);
+			return -1;
+		}
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v == 0 || v > 65535) {
+		snprintf(err, errlen, "port %s out of range (1-65535)", s);
+		return -1;
+	}
+	*port = (unsigned short)v;
+	return 0;
+}
+
+/* Splits "HOST:PORT", "[V6]:PORT" or ":PORT"; the host is copied to h. */
+static int split_spec(const char *spec, char *h, size_t hlen, const char **port, int *v6,
+		      char *err, size_t errlen)
+{
+	const char *colon, *hb, *he;
+
+	*v6 = 0;
+	if (spec[0] == '[') {
+		he = strchr(spec, ']');
+		if (!he || he[1] != ':') {
+			snprintf(err, errlen, "expected [IPV6]:PORT");
+			return -1;
+		}
+		hb = spec + 1;
+		colon = he + 1;
+		*v6 = 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon) {
+			snprintf(err, errlen, "expected ADDR:PORT, [V6]:PORT or :PORT");
+			return -1;
+		}
+		if (memchr(spec, ':', (size_t)(colon - spec))) {
+			snprintf(err, errlen, "write IPv6 addresses in brackets, e.g. [::1]:9435");
+			return -1;
+		}
+		hb = spec;
+		he = colon;
+	}
+	if ((size_t)(he - hb) >= hlen) {
+		snprintf(err, errlen, "address too long");
+		return -1;
+	}
+	memcpy(h, hb, (size_t)(he - hb));
+	h[he - hb] = '\0';
+	*port = colon + 1;
+	return 0;
+}
+
+int fl_listen_parse(const char *spec, struct fl_listen *l, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	const char *port;
+	char h[INET6_ADDRSTRLEN + 8];
+	int v6;
+
+	memset(l, 0, sizeof(*l));
+	if (!spec || !*spec) {
+		snprintf(err, errlen, "empty address (expected ADDR:PORT, [V6]:PORT or :PORT)");
+		return -1;
+	}
+	if (split_spec(spec, h, sizeof(h), &port, &v6, err, errlen) ||
+	    parse_port(port, &l->port, err, errlen))
+		return -1;
+	/* Loopback unless the user names another address: exposing is a choice. */
+	if (!v6 && (!*h || !strcmp(h, "localhost")))
+		snprintf(h, sizeof(h), "127.0.0.1");
+	hints.ai_family = v6 ? AF_INET6 : AF_INET;
+	if (getaddrinfo(h, port, &hints, &res) || !res ||
+	    res->ai_addrlen > sizeof(l->addr)) {
+		snprintf(err, errlen, "'%s' is not a numeric %s address", h, v6 ? "IPv6" : "IPv4");
+		if (res)
+			freeaddrinfo(res);
+		return -1;
+	}
+	memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
+	l->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	/* what getaddrinfo accepted as numeric fits INET6_ADDRSTRLEN */
+	snprintf(l->host, sizeof(l->host), "%.*s", (int)sizeof(l->host) - 1, h);
+	return 0;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status, const char *type,
+			       const char *body, size_t len, int allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int status,
+				    const char *msg, int allow)
+{
+	return respond(conn, status, "text/plain; charset=utf-8", msg, strlen(msg), allow);
+}
+
+static enum MHD_Result serve_metrics(struct fl_http *h, struct MHD_Connection *conn)
+{
+	struct strbuf sb;
+	enum MHD_Result ret;
+
+	strbuf_init(&sb);
+	if (h->fn(h->ctx, &sb) || sb.oom)
+		ret = respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "flushlat: reading the maps failed\n", 0);
+	else
+		ret = respond(conn, MHD_HTTP_OK, PROM_CONTENT_TYPE, strbuf_str(&sb), sb.len, 0);
+	strbuf_free(&sb);
+	return ret;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+			       const char *method, const char *version, const char *upload_data,
+			       size_t *upload_data_size, void **req_cls)
+{
+	struct fl_http *h = cls;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)req_cls;
+	/* Answered on the first call: no method we serve has a body. */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", 1);
+	if (!strcmp(url, "/metrics"))
+		return serve_metrics(h, conn);
+	if (!strcmp(url, "/"))
+		return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8", index_html,
+			       sizeof(index_html) - 1, 0);
+	return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n", 0);
+}
+
+static void logger(void *cls, const char *fmt, va_list ap)
+{
+	struct fl_http *h = cls;
+	size_t n;
+
+	vsnprintf(h->lasterr, sizeof(h->lasterr), fmt, ap);
+	n = strlen(h->lasterr);
+	while (n && (h->lasterr[n - 1] == '\n' || h->lasterr[n - 1] == '.'))
+		h->lasterr[--n] = '\0';
+}
+
+int fl_http_bind(const struct fl_listen *l, char *err, size_t errlen)
+{
+	int fd, one = 1;
+
+	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* as any server: a restart must not wait for TIME_WAIT to expire */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) || listen(fd, 64)) {
+		snprintf(err, errlen, "cannot serve on %s port %u: %s", l->host, l->port,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct fl_http *fl_http_start_fd(int fd, fl_http_render_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	struct fl_http *h;
+
+	if (!fn) {
+		snprintf(err, errlen, "no renderer");
+		close(fd);
+		return NULL;
+	}
+	if (!getsockname(fd, (struct sockaddr *)&ss, &sslen) && ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	h->fn = fn;
+	h->ctx = ctx;
+	/* MHD serves the socket we bound (and owns it from here: it closes it). */
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
+				MHD_OPTION_EXTERNAL_LOGGER, logger, h,
+				MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)FL_HTTP_CONN_LIMIT,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)FL_HTTP_CONN_TIMEOUT_S,
+				MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "cannot start the HTTP server: %s",
+			 h->lasterr[0] ? h->lasterr : "libmicrohttpd failed to start");
+		free(h);
+		close(fd);
+		return NULL;
+	}
+	return h;
+}
+
+struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx, char *err,
+			      size_t errlen)
+{
+	struct fl_listen l;
+	int fd;
+
+	if (fl_listen_parse(spec, &l, err, errlen))
+		return NULL;
+	fd = fl_http_bind(&l, err, errlen);
+	if (fd < 0)
+		return NULL;
+	return fl_http_start_fd(fd, fn, ctx, err, errlen);
+}
+
+void fl_http_stop(struct fl_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}

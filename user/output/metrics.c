@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/* metrics.c - the metric table and how each metric is read off a snapshot. */
+#include "metrics.h"
+
+#include <string.h>
+
+#include "metastore.h"
+#include "percentile.h"
+
+static struct fl_value known(uint64_t v)
+{
+	return (struct fl_value){ .known = 1, .u = v, .d = (double)v };
+}
+
+static const struct duration64 *flush(const struct fl_snapshot *s)
+{
+	return &s->ms.maintenance_meta_flush;
+}
+
+static struct fl_value get_samples(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(flush(s)->samples.value);
+}
+
+static struct fl_value get_total(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(flush(s)->total_ns.value);
+}
+
+/* No samples: 0, not the MetaStore's empty marker UINT64_MAX. */
+static struct fl_value get_min(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(flush(s)->samples.value ? flush(s)->min_ns.value : 0);
+}
+
+static struct fl_value get_max(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(flush(s)->max_ns.value);
+}
+
+static struct fl_value get_avg(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(duration64_avg_ns(flush(s)));
+}
+
+static struct fl_value get_jitter(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(duration64_jitter_ns(flush(s)));
+}
+
+static struct fl_value get_rate(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	double r = duration64_rate_per_sec(flush(s));
+
+	(void)m;
+	return (struct fl_value){ .known = 1, .u = (uint64_t)r, .d = r };
+}
+
+static struct fl_value get_quantile(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	const struct duration64 *d = flush(s);
+
+	return known(fl_hist_percentile(s->hist, m->q, d->min_ns.value, d->max_ns.value));
+}
+
+static struct fl_value get_in_flight(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(s->in_flight);
+}
+
+static struct fl_value get_unmatched(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(s->unmatched);
+}
+
+static struct fl_value get_dropped(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(s->dropped);
+}
+
+/* Table order is the order of every list shown to users (help, errors, diff). */
+const struct fl_metric fl_metrics[] = {
+	{ "samples", NULL, FL_UNIT_COUNT, 0, FL_MF_DIFF, get_samples },
+	{ "total", NULL, FL_UNIT_NS, 0, 0, get_total },
+	{ "min", NULL, FL_UNIT_NS, 0, 0, get_min },
+	{ "avg", NULL, FL_UNIT_NS, 0, FL_MF_DIFF, get_avg },
+	{ "p50", "p50_ns", FL_UNIT_NS, 0.50, FL_MF_DIFF, get_quantile },
+	{ "p90", "p90_ns", FL_UNIT_NS, 0.90, FL_MF_DIFF, get_quantile },
+	{ "p99", "p99_ns", FL_UNIT_NS, 0.99, FL_MF_DIFF, get_quantile },
+	{ "p99.9", "p99_9_ns", FL_UNIT_NS, 0.999, FL_MF_DIFF, get_quantile },
+	{ "max", NULL, FL_UNIT_NS, 0, FL_MF_DIFF, get_max },
+	{ "jitter", NULL, FL_UNIT_NS, 0, 0, get_jitter },
+	{ "rate", NULL, FL_UNIT_PER_SEC, 0, 0, get_rate },
+	{ "in_flight", NULL, FL_UNIT_COUNT, 0, FL_MF_START, get_in_flight },
+	{ "unmatched", NULL, FL_UNIT_COUNT, 0, FL_MF_START, get_unmatched },
+	{ "dropped", NULL, FL_UNIT_COUNT, 0, 0, get_dropped },
+};
+const size_t fl_nmetrics = sizeof(fl_metrics) / sizeof(fl_metrics[0]);
+
+const struct fl_metric *fl_metric_find(const char *name, size_t len)
+{
+	const struct fl_metric *m;
+
+	fl_for_each_metric(m)
+		if (strlen(m->name) == len && !strncmp(name, m->name, len))
+			return m;
+	return NULL;
+}
+
+struct fl_value fl_metric_value(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	/* --lean traces no starts: what needs them is unknown, never a false 0 */
+	if ((m->flags & FL_MF_START) && s->lean)
+		return (struct fl_value){ 0 };
+	return m->get(m, s);
+}
+
+void fl_metric_names(struct strbuf *out, const char *sep)
+{
+	const struct fl_metric *m;
+
+	fl_for_each_metric(m) {
+		if (m != fl_metrics)
+			strbuf_puts(out, sep);
+		strbuf_puts(out, m->name);
+	}
+}

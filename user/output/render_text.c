@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The text form.  It starts with the original MetaStore::dump() block,
+ * produced by metastore_dump() itself (through a memory stream) so it can
+ * never drift from the reference; flushlat's additions (percentiles,
+ * in-flight, unmatched and dropped counts, per-process lines) follow it, each
+ * line starting with a space like the dump's own " Meta flush:" line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "format.h"
+#include "metastore.h"
+#include "metrics.h"
+#include "render.h"
+
+/* The reference dump block, byte for byte, from the core library itself. */
+static void render_dump(const struct metastore *ms, const char *label, struct strbuf *out)
+{
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&mem, &len);
+
+	if (!f) {
+		out->oom = 1;
+		return;
+	}
+	metastore_dump(ms, label, f);
+	if (fclose(f) == 0 && mem)
+		strbuf_append(out, mem, len);
+	else
+		out->oom = 1;
+	free(mem);
+}
+
+static void render_percentiles(const struct fl_snapshot *s, struct strbuf *out)
+{
+	const struct fl_metric *m;
+	char buf[32];
+
+	strbuf_puts(out, " Percentiles:");
+	fl_for_each_quantile(m) {
+		fmt_duration(buf, sizeof(buf), fl_metric_value(m, s).u);
+		strbuf_printf(out, " %s=%s", m->name, buf);
+	}
+	strbuf_puts(out, "\n");
+}
+
+static void render_procs(const struct fl_snapshot *s, struct strbuf *out)
+{
+	char buf[256], comm[FL_COMM_LEN + 1];
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct fl_proc *p = &s->procs[i];
+
+		duration64_str(&p->ms.maintenance_meta_flush, buf, sizeof(buf));
+		fl_comm_str(p->comm, comm);
+		strbuf_printf(out, " pid %u (%s): %s\n", p->pid, comm, buf);
+	}
+}
+
+void fl_render_text(const struct fl_snapshot *s, const struct fl_render_opts *o, struct strbuf *out)
+{
+	char age[32];
+
+	render_dump(&s->ms, o->label, out);
+	if (s->ms.maintenance_meta_flush.samples.value > 0)
+		render_percentiles(s, out);
+	if (s->lean) {
+		/* Only meta_flush_done is traced: starts are never seen. */
+		strbuf_puts(out, " In flight: unknown (--lean)\n");
+		strbuf_printf(out, " Unmatched completions: unknown  Dropped: %llu\n",
+			      (unsigned long long)s->dropped);
+	} else {
+		if (s->in_flight) {
+			fmt_duration(age, sizeof(age), s->oldest_age_ns);
+			strbuf_printf(out, " In flight: %llu (oldest %s)\n",
+				      (unsigned long long)s->in_flight, age);
+		} else {
+			strbuf_puts(out, " In flight: 0\n");
+		}
+		strbuf_printf(out, " Unmatched completions: %llu  Dropped: %llu\n",
+			      (unsigned long long)s->unmatched, (unsigned long long)s->dropped);
+	}
+	/* One process: its line would repeat the merged " Meta flush:" line. */
+	if (s->nprocs > 1)
+		render_procs(s, out);
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+/* snapshot.c - the snapshot's lifecycle: empty, copy, free, interval delta. */
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "metastore.h"
+
+void fl_snapshot_init(struct fl_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pid = -1;
+	metastore_init(&s->ms);
+}
+
+void fl_snapshot_free(struct fl_snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->procs);
+	s->procs = NULL;
+	s->nprocs = 0;
+}
+
+int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src)
+{
+	*dst = *src;
+	dst->procs = NULL;
+	if (!src->nprocs)
+		return 0;
+	dst->procs = malloc(src->nprocs * sizeof(*src->procs));
+	if (!dst->procs) {
+		dst->nprocs = 0;
+		return -1;
+	}
+	memcpy(dst->procs, src->procs, src->nprocs * sizeof(*src->procs));
+	return 0;
+}
+
+static void duration_delta(struct duration64 *o, const struct duration64 *c,
+			   const struct duration64 *p)
+{
+	o->total_ns.value = c->total_ns.value - p->total_ns.value;
+	o->samples.value = c->samples.value - p->samples.value;
+	o->min_ns.value = FL_MIN_EMPTY;
+	o->max_ns.value = 0;
+	if (!o->samples.value)
+		return;
+	/* Only a changed cumulative extreme is known to lie in this interval. */
+	if (c->min_ns.value != p->min_ns.value || !p->samples.value)
+		o->min_ns.value = c->min_ns.value;
+	if (c->max_ns.value != p->max_ns.value || !p->samples.value)
+		o->max_ns.value = c->max_ns.value;
+}
+
+static const struct fl_proc *find_proc(const struct fl_snapshot *s, uint32_t pid)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
+		      const struct fl_snapshot *prev)
+{
+	struct metastore empty;
+
+	if (fl_snapshot_copy(out, cur))
+		return -1;
+	metastore_init(&empty);
+	duration_delta(&out->ms.maintenance_meta_flush, &cur->ms.maintenance_meta_flush,
+		       &prev->ms.maintenance_meta_flush);
+	for (size_t i = 0; i < FL_HIST_NBUCKETS; i++)
+		out->hist[i] = cur->hist[i] - prev->hist[i];
+	out->unmatched = cur->unmatched - prev->unmatched;
+	out->dropped = cur->dropped - prev->dropped;
+	for (int i = 0; i < out->nprogs; i++) {
+		for (int j = 0; j < prev->nprogs; j++) {
+			if (strcmp(prev->progs[j].name, out->progs[i].name) != 0)
+				continue;
+			out->progs[i].run_time_ns -= prev->progs[j].run_time_ns;
+			out->progs[i].run_cnt -= prev->progs[j].run_cnt;
+		}
+	}
+	for (size_t i = 0; i < out->nprocs; i++) {
+		const struct fl_proc *p = find_proc(prev, out->procs[i].pid);
+
+		duration_delta(&out->procs[i].ms.maintenance_meta_flush,
+			       &cur->procs[i].ms.maintenance_meta_flush,
+			       p ? &p->ms.maintenance_meta_flush : &empty.maintenance_meta_flush);
+	}
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* no overlong forms, no surrogates, nothing above U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void fl_comm_str(const char comm[FL_COMM_LEN], char out[FL_COMM_LEN + 1])
+{
+	const unsigned char *s = (const unsigned char *)comm;
+	size_t n = strnlen(comm, FL_COMM_LEN), i = 0;
+
+	while (i < n) {
+		size_t len = utf8_len(s + i, n - i);
+
+		if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
+			len = 0;
+		if (!len) {
+			out[i++] = '?';
+			continue;
+		}
+		memcpy(out + i, s + i, len);
+		i += len;
+	}
+	out[n] = '\0';
+}

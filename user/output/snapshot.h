@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One merged reading of the tracer's maps: what every output (text, JSON,
+ * Prometheus, HTTP, --fail-if, report/diff) renders.  Produced by the map
+ * reader (tracer/reader.c) or read back from a saved JSON snapshot
+ * (snapshot_read.c).  This module owns its lifecycle: the empty state, copy,
+ * free and the per-interval difference of two cumulative readings.
+ */
+#ifndef FLUSHLAT_SNAPSHOT_H
+#define FLUSHLAT_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flushlat/hist.h"
+#include "flushlat/metastore_layout.h"
+
+#define FL_MAX_PROGS 4
+/* A kernel task name: TASK_COMM_LEN bytes, NUL-terminated only when shorter. */
+#define FL_COMM_LEN 16
+
+/* Kernel program statistics (kernel.bpf_stats_enabled=1), per BPF program. */
+struct fl_prog_stats {
+	char name[32];
+	uint64_t run_time_ns;
+	uint64_t run_cnt;
+};
+
+/* Per traced process (per-process breakdown; bounded, see README). */
+struct fl_proc {
+	uint32_t pid;
+	char comm[FL_COMM_LEN];
+	int exited;        /* gone: this is its last report */
+	struct metastore ms;
+};
+
+struct fl_snapshot {
+	struct metastore ms;              /* merged over CPUs and processes */
+	uint64_t hist[FL_HIST_NBUCKETS];  /* merged log-linear histogram */
+	uint64_t in_flight;               /* flushes started, not completed */
+	uint64_t oldest_age_ns;           /* age of the oldest in-flight flush */
+	uint64_t unmatched;               /* completions without a seen start */
+	uint64_t dropped;                 /* in-flight/process map full events */
+	int pid;                          /* the -p/-- CMD target, -1 if none */
+	uint64_t taken_ns;                /* CLOCK_MONOTONIC when read */
+	uint64_t taken_realtime_ns;       /* CLOCK_REALTIME when read */
+	uint64_t prev_scrape_ns;          /* /metrics: the previous scrape's cost, 0 if none */
+	int nprogs;
+	struct fl_prog_stats progs[FL_MAX_PROGS];
+	size_t nprocs;
+	struct fl_proc *procs;            /* owned; free with fl_snapshot_free() */
+	int lean;                         /* --lean: in_flight/unmatched are unknown */
+};
+
+/* The reading of a tracer that saw nothing: MetaStore empty, no target. */
+void fl_snapshot_init(struct fl_snapshot *s);
+/* Frees what s owns; s is left empty-but-valid (no processes). */
+void fl_snapshot_free(struct fl_snapshot *s);
+/* Deep copy (procs duplicated).  Returns 0, -1 on allocation failure. */
+int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src);
+/*
+ * out = cur - prev (out->procs is allocated; free with fl_snapshot_free).
+ * Counts, totals and histogram subtract.  The min/max of an interval cannot
+ * be derived from cumulative values: they are reported only when the
+ * cumulative extreme changed during the interval (then it is the interval's
+ * extreme), else as unknown (min = UINT64_MAX, max = 0).  In-flight values
+ * are current, not differences.  Returns 0, -1 on allocation failure.
+ */
+int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
+		      const struct fl_snapshot *prev);
+/*
+ * A comm as every output shows it: the bytes up to the first NUL, with
+ * control bytes and bytes that are not valid UTF-8 replaced by '?', so the
+ * name is always valid UTF-8 and can never break a line, a label or JSON.
+ */
+void fl_comm_str(const char comm[FL_COMM_LEN], char out[FL_COMM_LEN + 1]);
+
+#endif /* FLUSHLAT_SNAPSHOT_H */

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: MIT
+/*
+ * snapshot_read.c - saved JSON snapshots read back into a struct
+ * fl_snapshot (json-c).
+ *
+ * The inverse of fl_render_json(): rendering the parsed snapshot again gives
+ * the same text.  A file written with --interval holds one object per line;
+ * the last non-empty line is the final (cumulative) snapshot, so that one is
+ * read.
+ *
+ * Required: meta_store.maintenance_meta_flush.{samples,total_ns,min_ns,max_ns},
+ * in_flight.{count,oldest_age_ns}, unmatched, pid, histogram.  Optional (0 or
+ * empty when absent): dropped, timestamp_ns, processes, programs, lean (with
+ * "lean":true, in_flight.* and unmatched are null: unknown).  Derived
+ * values (avg_ns, percentiles) are not read back: they are recomputed from
+ * the MetaStore and the histogram.  min_ns may be null, meaning "no sample"
+ * (UINT64_MAX, the MetaStore's empty marker).
+ *
+ * Every error names the offending key and what was expected.
+ */
+#define _GNU_SOURCE /* fopencookie */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "snapshot_read.h"
+
+static const char *type_name(struct json_object *o)
+{
+	return o ? json_type_to_name(json_object_get_type(o)) : "null";
+}
+
+/* Looks up key in obj; missing -> error unless optional (then *out = NULL). */
+static int get_key(struct json_object *obj, const char *path, const char *key, int optional,
+		   struct json_object **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, out)) {
+		if (optional)
+			return 0;
+		snprintf(err, errlen, "%s%s: missing key", path, key);
+		return -1;
+	}
+	return 0;
+}
+
+/* A non-negative JSON integer as uint64 (never a double, string or bool). */
+static int as_u64(struct json_object *o, const char *path, const char *key, uint64_t *v, char *err,
+		  size_t errlen)
+{
+	if (!json_object_is_type(o, json_type_int)) {
+		snprintf(err, errlen, "%s%s: expected a non-negative integer, got %s", path, key,
+			 type_name(o));
+		return -1;
+	}
+	/* json-c keeps values above INT64_MAX as uint64: get_int64 saturates positive. */
+	if (json_object_get_int64(o) < 0) {
+		snprintf(err, errlen, "%s%s: expected a non-negative integer, got %lld", path, key,
+			 (long long)json_object_get_int64(o));
+		return -1;
+	}
+	*v = json_object_get_uint64(o);
+	return 0;
+}
+
+static int get_u64(struct json_object *obj, const char *path, const char *key, int optional,
+		   uint64_t *v, char *err, size_t errlen)
+{
+	struct json_object *o;
+
+	*v = 0;
+	if (get_key(obj, path, key, optional, &o, err, errlen))
+		return -1;
+	if (!o && optional)
+		return 0;
+	return as_u64(o, path, key, v, err, errlen);
+}
+
+/* Like get_u64, but a JSON null reads as unknown (0) when allowed (--lean). */
+static int get_u64_nullable(struct json_object *obj, const char *path, const char *key,
+			    int null_ok, uint64_t *v, char *err, size_t errlen)
+{
+	struct json_object *o;
+
+	*v = 0;
+	if (get_key(obj, path, key, 0, &o, err, errlen))
+		return -1;
+	if (!o && null_ok)
+		return 0;
+	return as_u64(o, path, key, v, err, errlen);
+}
+
+static int get_obj(struct json_object *obj, const char *path, const char *key, int optional,
+		   struct json_object **out, char *err, size_t errlen)
+{
+	if (get_key(obj, path, key, optional, out, err, errlen))
+		return -1;
+	if (!*out && optional)
+		return 0;
+	if (!json_object_is_type(*out, json_type_object)) {
+		snprintf(err, errlen, "%s%s: expected an object, got %s", path, key, type_name(*out));
+		return -1;
+	}
+	return 0;
+}
+
+static int get_arr(struct json_object *obj, const char *path, const char *key, int optional,
+		   struct json_object **out, char *err, size_t errlen)
+{
+	if (get_key(obj, path, key, optional, out, err, errlen))
+		return -1;
+	if (!*out && optional)
+		return 0;
+	if (!json_object_is_type(*out, json_type_array)) {
+		snprintf(err, errlen, "%s%s: expected an array, got %s", path, key, type_name(*out));
+		return -1;
+	}
+	return 0;
+}
+
+/* A string copied into a fixed field (which may be left without a NUL when full). */
+static int get_str(struct json_object *obj, const char *path, const char *key, char *dst,
+		   size_t dstlen, char *err, size_t errlen)
+{
+	struct json_object *o;
+	int len;
+
+	if (get_key(obj, path, key, 0, &o, err, errlen))
+		return -1;
+	if (!json_object_is_type(o, json_type_string)) {
+		snprintf(err, errlen, "%s%s: expected a string, got %s", path, key, type_name(o));
+		return -1;
+	}
+	len = json_object_get_string_len(o);
+	if ((size_t)len > dstlen) {
+		snprintf(err, errlen, "%s%s: string longer than %zu bytes", path, key, dstlen);
+		return -1;
+	}
+	memset(dst, 0, dstlen);
+	memcpy(dst, json_object_get_string(o), (size_t)len);
+	return 0;
+}
+
+/* samples/total_ns/min_ns/max_ns of a duration64; min_ns null = no sample. */
+static int parse_duration(struct json_object *obj, const char *path, struct duration64 *d,
+			  char *err, size_t errlen)
+{
+	struct json_object *mn;
+	uint64_t n, tot, mx, lo = FL_MIN_EMPTY;
+
+	if (get_u64(obj, path, "samples", 0, &n, err, errlen) ||
+	    get_u64(obj, path, "total_ns", 0, &tot, err, errlen) ||
+	    get_u64(obj, path, "max_ns", 0, &mx, err, errlen) ||
+	    get_key(obj, path, "min_ns", 0, &mn, err, errlen))
+		return -1;
+	if (mn && as_u64(mn, path, "min_ns", &lo, err, errlen))
+		return -1;
+	d->samples.value = n;
+	d->total_ns.value = tot;
+	d->max_ns.value = mx;
+	d->min_ns.value = lo;
+	return 0;
+}
+
+static int parse_histogram(struct json_object *arr, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	size_t i, n = json_object_array_length(arr);
+	char path[48];
+
+	for (i = 0; i < n; i++) {
+		struct json_object *pair = json_object_array_get_idx(arr, i);
+		uint64_t lo, cnt;
+		__u32 b;
+
+		snprintf(path, sizeof(path), "histogram[%zu]", i);
+		if (!json_object_is_type(pair, json_type_array) || json_object_array_length(pair) != 2) {
+			snprintf(err, errlen, "%s: expected [lo_ns, count], got %s", path,
+				 type_name(pair));
+			return -1;
+		}
+		if (as_u64(json_object_array_get_idx(pair, 0), path, "[0]", &lo, err, errlen) ||
+		    as_u64(json_object_array_get_idx(pair, 1), path, "[1]", &cnt, err, errlen))
+			return -1;
+		b = fl_hist_bucket(lo);
+		if (fl_hist_bucket_lo(b) != lo) {
+			snprintf(err, errlen, "%s: %llu ns is not a histogram bucket lower bound", path,
+				 (unsigned long long)lo);
+			return -1;
+		}
+		if (s->hist[b]) {
+			snprintf(err, errlen, "%s: bucket %llu ns listed twice", path,
+				 (unsigned long long)lo);
+			return -1;
+		}
+		s->hist[b] = cnt;
+	}
+	return 0;
+}
+
+static int parse_processes(struct json_object *arr, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	size_t i, n = json_object_array_length(arr);
+	char path[48];
+
+	if (!n)
+		return 0;
+	s->procs = calloc(n, sizeof(*s->procs));
+	if (!s->procs) {
+		snprintf(err, errlen, "processes: out of memory");
+		return -1;
+	}
+	s->nprocs = n;
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		struct fl_proc *p = &s->procs[i];
+		uint64_t pid;
+
+		snprintf(path, sizeof(path), "processes[%zu].", i);
+		if (!json_object_is_type(o, json_type_object)) {
+			snprintf(err, errlen, "%s: expected an object, got %s", path, type_name(o));
+			return -1;
+		}
+		if (get_u64(o, path, "pid", 0, &pid, err, errlen))
+			return -1;
+		if (pid > UINT32_MAX) {
+			snprintf(err, errlen, "%spid: %llu out of range", path, (unsigned long long)pid);
+			return -1;
+		}
+		p->pid = (uint32_t)pid;
+		if (get_str(o, path, "comm", p->comm, sizeof(p->comm), err, errlen) ||
+		    parse_duration(o, path, &p->ms.maintenance_meta_flush, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_programs(struct json_object *arr, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	size_t i, n = json_object_array_length(arr);
+	char path[48];
+
+	if (n > FL_MAX_PROGS) {
+		snprintf(err, errlen, "programs: %zu entries, at most %d expected", n, FL_MAX_PROGS);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		struct fl_prog_stats *p = &s->progs[i];
+
+		snprintf(path, sizeof(path), "programs[%zu].", i);
+		if (!json_object_is_type(o, json_type_object)) {
+			snprintf(err, errlen, "%s: expected an object, got %s", path, type_name(o));
+			return -1;
+		}
+		if (get_str(o, path, "name", p->name, sizeof(p->name), err, errlen) ||
+		    get_u64(o, path, "run_time_ns", 0, &p->run_time_ns, err, errlen) ||
+		    get_u64(o, path, "run_cnt", 0, &p->run_cnt, err, errlen))
+			return -1;
+	}
+	s->nprogs = (int)n;
+	return 0;
+}
+
+static int parse_pid(struct json_object *root, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	struct json_object *o;
+	int64_t v;
+
+	if (get_key(root, "", "pid", 0, &o, err, errlen))
+		return -1;
+	if (!json_object_is_type(o, json_type_int)) {
+		snprintf(err, errlen, "pid: expected an integer, got %s", type_name(o));
+		return -1;
+	}
+	v = json_object_get_int64(o);
+	if (v < -1 || v > INT_MAX) {
+		snprintf(err, errlen, "pid: %lld out of range (-1 for none)", (long long)v);
+		return -1;
+	}
+	s->pid = (int)v;
+	return 0;
+}
+
+static int parse_lean(struct json_object *root, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	struct json_object *o;
+
+	if (!json_object_object_get_ex(root, "lean", &o))
+		return 0;
+	if (!json_object_is_type(o, json_type_boolean)) {
+		snprintf(err, errlen, "lean: expected a boolean, got %s", type_name(o));
+		return -1;
+	}
+	s->lean = json_object_get_boolean(o);
+	return 0;
+}
+
+static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	struct json_object *ms, *d, *inf, *hist, *procs, *progs;
+
+	if (!json_object_is_type(root, json_type_object)) {
+		snprintf(err, errlen, "expected a JSON object, got %s", type_name(root));
+		return -1;
+	}
+	if (parse_lean(root, s, err, errlen) ||
+	    get_obj(root, "", "meta_store", 0, &ms, err, errlen) ||
+	    get_obj(ms, "meta_store.", "maintenance_meta_flush", 0, &d, err, errlen) ||
+	    parse_duration(d, "meta_store.maintenance_meta_flush.", &s->ms.maintenance_meta_flush,
+			   err, errlen) ||
+	    get_obj(root, "", "in_flight", 0, &inf, err, errlen) ||
+	    get_u64_nullable(inf, "in_flight.", "count", s->lean, &s->in_flight, err, errlen) ||
+	    get_u64_nullable(inf, "in_flight.", "oldest_age_ns", s->lean, &s->oldest_age_ns, err,
+			     errlen) ||
+	    get_u64_nullable(root, "", "unmatched", s->lean, &s->unmatched, err, errlen) ||
+	    get_u64(root, "", "dropped", 1, &s->dropped, err, errlen) ||
+	    parse_pid(root, s, err, errlen) ||
+	    get_u64(root, "", "timestamp_ns", 1, &s->taken_realtime_ns, err, errlen) ||
+	    get_arr(root, "", "histogram", 0, &hist, err, errlen) ||
+	    parse_histogram(hist, s, err, errlen) ||
+	    get_arr(root, "", "processes", 1, &procs, err, errlen) ||
+	    (procs && parse_processes(procs, s, err, errlen)) ||
+	    get_arr(root, "", "programs", 1, &progs, err, errlen) ||
+	    (progs && parse_programs(progs, s, err, errlen)))
+		return -1;
+	return 0;
+}
+
+static int blank(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return 0;
+	return 1;
+}
+
+/* Parses one object in [b, e); 0 or -1 with a message. */
+static int parse_line(const char *b, const char *e, struct fl_snapshot *s, char *err,
+		      size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *root;
+	enum json_tokener_error jerr;
+	size_t off;
+	int ret;
+
+	if (e - b > INT_MAX) {
+		snprintf(err, errlen, "not JSON: line too long");
+		return -1;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	root = json_tokener_parse_ex(tok, b, (int)(e - b));
+	jerr = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success || !root) {
+		if (jerr == json_tokener_continue)
+			snprintf(err, errlen, "not JSON: the last line ends inside a value (truncated?)");
+		else
+			snprintf(err, errlen, "not JSON: %s at offset %zu",
+				 json_tokener_error_desc(jerr), off);
+		json_object_put(root);
+		return -1;
+	}
+	if (!blank(b + off, e)) {
+		snprintf(err, errlen, "not JSON: trailing data after the object at offset %zu", off);
+		json_object_put(root);
+		return -1;
+	}
+	ret = parse_root(root, s, err, errlen);
+	json_object_put(root);
+	if (ret) {
+		/* Never hand back half a snapshot. */
+		fl_snapshot_free(s);
+		fl_snapshot_init(s);
+	}
+	return ret;
+}
+
+/* [*start, *end) = the last line holding something other than whitespace. */
+static int last_line(const char *text, const char **start, const char **end)
+{
+	const char *e = text + strlen(text), *b;
+
+	while (e > text) {
+		b = e;
+		while (b > text && b[-1] != '\n')
+			b--;
+		if (!blank(b, e)) {
+			*start = b;
+			*end = e;
+			return 0;
+		}
+		e = b > text ? b - 1 : text;
+	}
+	return -1;
+}
+
+int fl_snapshot_from_json(const char *text, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	const char *b, *e;
+
+	fl_snapshot_init(s);
+	if (!text || last_line(text, &b, &e)) {
+		snprintf(err, errlen, "no JSON snapshot (empty input)");
+		return -1;
+	}
+	return parse_line(b, e, s, err, errlen);
+}
+
+/*
+ * The file seen through a stream that ends after FL_SNAPSHOT_MAX_BYTES, so
+ * that getline() cannot be made to read for ever (`report /dev/zero`).
+ */
+struct bounded {
+	FILE *f;
+	size_t left;
+	int over;
+};
+
+static ssize_t bounded_read(void *cookie, char *buf, size_t size)
+{
+	struct bounded *b = cookie;
+	size_t n;
+
+	if (!b->left) {
+		b->over = fgetc(b->f) != EOF;
+		return 0;
+	}
+	n = fread(buf, 1, size < b->left ? size : b->left, b->f);
+	b->left -= n;
+	return ferror(b->f) ? -1 : (ssize_t)n;
+}
+
+int fl_snapshot_load(const char *path, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	static const cookie_io_functions_t io = { .read = bounded_read };
+	struct bounded b = { .left = FL_SNAPSHOT_MAX_BYTES };
+	char *line = NULL, *last = NULL, msg[256];
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int ret = -1;
+
+	fl_snapshot_init(s);
+	b.f = fopen(path, "re");
+	if (!b.f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	f = fopencookie(&b, "r", io);
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(b.f);
+		return -1;
+	}
+	/* Keep the last non-blank line: a --interval file holds one snapshot per line. */
+	errno = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		if (memchr(line, '\0', (size_t)n)) {
+			snprintf(msg, sizeof(msg), "not JSON: contains a NUL byte");
+			goto out;
+		}
+		if (blank(line, line + n))
+			continue;
+		free(last);
+		last = line;
+		line = NULL;
+		cap = 0;
+	}
+	if (ferror(f) || ferror(b.f)) {
+		snprintf(msg, sizeof(msg), "%s", strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if (b.over) {
+		snprintf(msg, sizeof(msg), "larger than %d MiB, not a snapshot file",
+			 FL_SNAPSHOT_MAX_BYTES >> 20);
+		goto out;
+	}
+	if (!last) {
+		snprintf(msg, sizeof(msg), "no JSON snapshot (empty input)");
+		goto out;
+	}
+	ret = parse_line(last, last + strlen(last), s, msg, sizeof(msg));
+out:
+	if (ret)
+		snprintf(err, errlen, "%s: %s", path, msg);
+	free(line);
+	free(last);
+	fclose(f);
+	fclose(b.f);
+	return ret;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --fail-if expressions: "<metric><op><value>", e.g. p99>5ms, max>1s,
+ * samples<100, in_flight>0; for diff: p99>+20%.  Units ns/us/ms/s.  The
+ * metrics are those of the metric table (metrics.h).
+ */
+#ifndef FLUSHLAT_THRESHOLD_H
+#define FLUSHLAT_THRESHOLD_H
+
+#include <stddef.h>
+
+#include "metrics.h"
+#include "snapshot.h"
+
+#define FL_THRESHOLD_TEXT 64
+
+struct fl_threshold {
+	char text[FL_THRESHOLD_TEXT]; /* as given, for messages */
+	const struct fl_metric *metric;
+	int op;                       /* internal id */
+	double value;                 /* ns for durations, plain number otherwise */
+	int relative;                 /* value is a percentage change (diff only) */
+};
+
+int fl_threshold_parse(const char *expr, struct fl_threshold *t, char *err, size_t errlen);
+/*
+ * 1 when the condition holds on s (why says so), 0 when it does not, -1 when
+ * the metric is unknown on s (--lean; why says so): an unknown value neither
+ * satisfies nor fails a threshold.
+ */
+int fl_threshold_eval(const struct fl_threshold *t, const struct fl_snapshot *s, char *why,
+		      size_t len);
+/* For diff: the same on the change base -> new (absolute ones judge new). */
+int fl_threshold_eval_diff(const struct fl_threshold *t, const struct fl_snapshot *base,
+			   const struct fl_snapshot *now, char *why, size_t len);
+
+#endif /* FLUSHLAT_THRESHOLD_H */

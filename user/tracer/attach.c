@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/*
+ * attach.c - find the files that carry the flashstrike probes, load the BPF
+ * program and attach it.  Every probe is a perf-event link: the kernel takes
+ * it away if flushlat dies, and raises/lowers the probe semaphores itself, so
+ * nothing here writes into the traced process.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flushlat.h"
+#include "flushlat.skel.h"
+#include "proc.h"
+#include "session.h"
+
+/* quiet: the caller has a fallback and reports itself. */
+static int attach_probe(struct fl_session *t, struct bpf_program *prog, pid_t pid, const char *path,
+			const char *probe, int quiet)
+{
+	struct bpf_link *l = bpf_program__attach_usdt(prog, pid, path, "flashstrike", probe, NULL);
+	int err = -errno;
+
+	if (!l) {
+		if (quiet)
+			return -1;
+		if (pid > 0 && fl_proc_exited(pid))
+			fprintf(stderr, "flushlat: process %d exited during attach\n", (int)pid);
+		else
+			fprintf(stderr, "flushlat: cannot attach flashstrike:%s in %s: %s%s (-v: libbpf's log)\n",
+				probe, path, strerror(-err),
+				err == -EPERM || err == -EACCES ?
+					" (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" :
+				err == -ENOENT || err == -EOPNOTSUPP ?
+					" (kernel without uprobe support?)" : "");
+		return -1;
+	}
+	t->links[t->nlinks++] = l;
+	return 0;
+}
+
+static int attach_file(struct fl_session *t, pid_t pid, const char *path, int quiet)
+{
+	if (!t->o.lean &&
+	    attach_probe(t, t->skel->progs.meta_flush_start, pid, path, "meta_flush_start", quiet))
+		return -1;
+	return attach_probe(t, t->skel->progs.meta_flush_done, pid, path, "meta_flush_done", quiet);
+}
+
+/*
+ * Every file is attached with the target's PID, so the kernel filters: with
+ * -- CMD that is the child, waiting before exec.  A library of CMD is not
+ * mapped yet; libbpf needs its mapping only on kernels without BPF cookies
+ * (< 5.15), where this falls back to tracing every process that maps the
+ * library, and says so.
+ */
+int fl_attach_all(struct fl_session *t)
+{
+	pid_t pid = t->o.pid ? t->o.pid : t->child.pid ? t->child.pid : -1;
+	int nlinks;
+
+	for (int i = 0; i < t->targets.n; i++) {
+		const char *p = t->targets.path[i];
+		int has_fallback = t->child.pid && strcmp(p, t->exe) != 0;
+
+		nlinks = t->nlinks;
+		if (!attach_file(t, pid, p, has_fallback))
+			continue;
+		if (!has_fallback)
+			return -1;
+		while (t->nlinks > nlinks)
+			bpf_link__destroy(t->links[--t->nlinks]);
+		fprintf(stderr, "flushlat: warning: %s: attaching for every process that maps it "
+				"(this kernel cannot filter a library not yet loaded by PID)\n", p);
+		if (attach_file(t, -1, p, 0))
+			return -1;
+	}
+	return 0;
+}
+
+void fl_detach_all(struct fl_session *t)
+{
+	while (t->nlinks)
+		bpf_link__destroy(t->links[--t->nlinks]);
+}
+
+/*
+ * Lets the BPF programs read the probe arguments straight from their
+ * registers (no helper call) when every attached file passes them the same
+ * way; otherwise they keep libbpf's generic reader.  ~60 ns per argument here.
+ */
+static void set_arg_regs(struct fl_session *t)
+{
+	int s[FL_MAX_ARGS], d[FL_MAX_ARGS], s0 = FL_REG_NONE, d0 = FL_REG_NONE, d1 = FL_REG_NONE;
+
+	for (int i = 0; i < t->targets.n; i++) {
+		const char *p = t->targets.path[i];
+
+		if (fl_probe_arg_regs(p, "meta_flush_start", s, FL_MAX_ARGS) != 1 ||
+		    fl_probe_arg_regs(p, "meta_flush_done", d, FL_MAX_ARGS) != 2 ||
+		    (i && (s[0] != s0 || d[0] != d0 || d[1] != d1)))
+			return;
+		s0 = s[0];
+		d0 = d[0];
+		d1 = d[1];
+	}
+	t->skel->rodata->start_arg0 = s0;
+	t->skel->rodata->done_arg0 = d0;
+	t->skel->rodata->done_arg1 = d1;
+}
+
+int fl_load_bpf(struct fl_session *t)
+{
+	struct fl_reader_cfg cfg = {
+		.lean = t->o.lean,
+		.target_pid = t->o.pid ? t->o.pid : -1,
+	};
+	char msg[256];
+	int err;
+
+	t->skel = flushlat__open();
+	if (!t->skel) {
+		fprintf(stderr, "flushlat: cannot open the BPF object: %s\n", strerror(errno));
+		return -1;
+	}
+	t->skel->rodata->clock_mode = (__u32)t->o.clock;
+	t->skel->rodata->start_attached = !t->o.lean;
+	set_arg_regs(t);
+	/*
+	 * One process (-p, -- CMD: the kernel filters by its PID): the MetaStore
+	 * is already its breakdown, so skip the per-process map.
+	 */
+	cfg.track_procs = !(t->o.pid || t->o.cmd);
+	t->skel->rodata->track_procs = cfg.track_procs;
+	if (flushlat__load(t->skel)) {
+		err = errno;
+		fprintf(stderr, "flushlat: cannot load the BPF program: %s%s (-v: libbpf's log)\n",
+			strerror(err),
+			err == EPERM ? " (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" :
+			err == ENOSYS ? " (kernel without BPF)" : "");
+		return -1;
+	}
+	if (t->o.bpf_stats) {
+		t->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (t->stats_fd < 0)
+			fprintf(stderr, "flushlat: warning: cannot enable BPF run-time statistics: %s\n",
+				strerror(errno));
+		cfg.stats_on = t->stats_fd >= 0;
+	}
+	err = fl_reader_open(&t->reader, t->skel, &cfg, msg, sizeof(msg));
+	t->reader_open = 1;
+	if (err) {
+		fprintf(stderr, "flushlat: %s\n", msg);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - out-of-process flush-latency tracer for FlashStrike.
+ *
+ *   flushlat (-p PID | -b PATH | -- CMD [ARGS]) [options]
+ *   flushlat report FILE.json | flushlat diff BASE.json NEW.json
+ *
+ * Sets a session up (options, privileges, probes, BPF, the child, the HTTP
+ * socket), runs the loop, prints the final report and tears everything
+ * down.  Never writes into the traced process: the kernel flips the probe
+ * semaphores (uprobe ref_ctr_offset), and every probe is a perf-event link
+ * that the kernel removes if we die.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "caps.h"
+#include "exitcodes.h"
+#include "flushlat.skel.h"
+#include "http.h"
+#include "loop.h"
+#include "report.h"
+#include "session.h"
+
+static int verbose;
+
+/*
+ * libbpf's own messages only with -v: every failure gets one line of ours
+ * naming the cause (and pointing at -v for libbpf's details).
+ */
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* fds 0-2 always open (to /dev/null), so nothing we open becomes "stdout". */
+static void std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", O_RDWR);
+
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * One scrape: read + merge the maps and render.  The previous scrape's cost
+ * is exported too (this one's is not known until the text is done): the
+ * tracer's own cost, like Prometheus' scrape_duration.  Called from the one
+ * HTTP thread only.
+ */
+static int render_http(void *ctx, struct strbuf *out)
+{
+	static uint64_t last_ns;
+	struct fl_session *t = ctx;
+	struct fl_snapshot s;
+	uint64_t a = mono_ns();
+
+	if (fl_reader_read(&t->reader, t->http_consumer, &s))
+		return -1;
+	s.prev_scrape_ns = last_ns;
+	fl_render_prom(&s, &t->o.render, out);
+	fl_snapshot_free(&s);
+	last_ns = mono_ns() - a;
+	return 0;
+}
+
+/* The last snapshot of the run; thresholds judge the whole run. */
+static int final_report(struct fl_session *t, const struct fl_snapshot *prev)
+{
+	struct fl_snapshot cur, d;
+	int held = 0, err;
+
+	err = fl_reader_read(&t->reader, t->consumer, &cur);
+	if (err) {
+		fprintf(stderr, "flushlat: cannot read the BPF maps: %s\n", strerror(-err));
+		return -1;
+	}
+	if (t->o.delta && !fl_snapshot_delta(&d, &cur, prev)) {
+		err = fl_emit(t, &d);
+		fl_snapshot_free(&d);
+	} else {
+		err = fl_emit(t, &cur);
+	}
+	for (int i = 0; i < t->o.nfail_if; i++) {
+		char why[256];
+
+		if (fl_threshold_eval(&t->o.fail_if[i], &cur, why, sizeof(why)) == 1) {
+			fprintf(stderr, "flushlat: %s\n", why);
+			held = 1;
+		}
+	}
+	fl_snapshot_free(&cur);
+	if (err)
+		return -1;
+	return held ? FL_EXIT_THRESHOLD : FL_EXIT_OK;
+}
+
+/* Binds --listen before anything is attached: a port in use fails cleanly. */
+static int bind_http(struct fl_session *t)
+{
+	char err[256];
+
+	if (!t->o.listen)
+		return 0;
+	t->http_fd = fl_http_bind(&t->o.listen_addr, err, sizeof(err));
+	if (t->http_fd < 0) {
+		fprintf(stderr, "flushlat: --listen %s: %s\n", t->o.listen, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Serves it once attached and unprivileged (the server thread inherits no capability). */
+static int start_http(struct fl_session *t)
+{
+	char err[256];
+	int fd = t->http_fd;
+
+	if (fd < 0)
+		return 0;
+	t->http_fd = -1; /* the server owns it now */
+	t->http_consumer = fl_reader_consumer(&t->reader);
+	t->http = fl_http_start_fd(fd, render_http, t, err, sizeof(err));
+	if (!t->http) {
+		fprintf(stderr, "flushlat: --listen %s: %s\n", t->o.listen, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* --output is opened once the run has started: a failed start leaves it untouched. */
+static int open_output(struct fl_session *t)
+{
+	t->out = t->o.cmd ? stderr : stdout;
+	if (!t->o.output)
+		return 0;
+	t->out = fopen(t->o.output, "we");
+	if (!t->out) {
+		fprintf(stderr, "flushlat: cannot open --output %s: %s\n", t->o.output,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void cleanup(struct fl_session *t)
+{
+	if (t->http)
+		fl_http_stop(t->http);
+	if (t->http_fd >= 0)
+		close(t->http_fd);
+	fl_child_cleanup(&t->child);
+	fl_detach_all(t);
+	if (t->reader_open)
+		fl_reader_close(&t->reader);
+	flushlat__destroy(t->skel);
+	if (t->stats_fd > 0)
+		close(t->stats_fd);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	if (t->out && t->out != stdout && t->out != stderr)
+		fclose(t->out);
+}
+
+static int exit_status(struct fl_session *t, int report)
+{
+	int cmd;
+
+	if (report < 0)
+		return FL_EXIT_RUNTIME;
+	/* CMD's own failure wins: a CI job must see why its workload failed. */
+	cmd = fl_child_exit_code(&t->child);
+	/* CMD stopped by our own forwarded signal is not its failure. */
+	if (cmd && !(t->child.stop_sig && cmd == 128 + t->child.stop_sig))
+		return cmd;
+	return report;
+}
+
+/* Everything up to the moment the probes are live and CMD may run. */
+static int start(struct fl_session *t)
+{
+	char err[512];
+
+	if (fl_caps_check(err, sizeof(err))) {
+		fprintf(stderr, "flushlat: %s\n", err);
+		return -1;
+	}
+	if (fl_loop_block_signals() || bind_http(t) || fl_find_targets(t) || fl_load_bpf(t))
+		return -1;
+	if (t->o.cmd && fl_child_fork(&t->child, t->exe, t->o.cmd, err, sizeof(err))) {
+		fprintf(stderr, "flushlat: %s\n", err);
+		return -1;
+	}
+	if (fl_attach_all(t))
+		return -1;
+	/* Attached: nothing below needs a privilege (fds are already open). */
+	if (fl_caps_drop_all())
+		fprintf(stderr, "flushlat: warning: cannot drop capabilities: %s\n", strerror(errno));
+	t->consumer = fl_reader_consumer(&t->reader);
+	if (start_http(t) || open_output(t))
+		return -1;
+	if (t->child.pid && fl_child_release(&t->child)) {
+		fprintf(stderr, "flushlat: the command exited before it could start\n");
+		return -1;
+	}
+	fprintf(stderr, "flushlat: attached to %d probe%s in %d file%s%s\n", t->nlinks,
+		t->nlinks == 1 ? "" : "s", t->targets.n, t->targets.n == 1 ? "" : "s",
+		t->o.listen ? ", serving /metrics" : "");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct fl_session t = { .child = FL_CHILD_INIT, .pidfd = -1, .http_fd = -1 };
+	struct fl_snapshot prev;
+	char err[512];
+	int ret = FL_EXIT_RUNTIME;
+
+	std_fds();
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return fl_cmd_report(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return fl_cmd_diff(argc - 1, argv + 1);
+	if (fl_opts_parse(argc, argv, &t.o, err, sizeof(err))) {
+		fprintf(stderr, "flushlat: %s\n", err);
+		return FL_EXIT_USAGE;
+	}
+	if (t.o.help) {
+		fl_usage(stdout);
+		return fflush(stdout) || ferror(stdout) ? FL_EXIT_RUNTIME : FL_EXIT_OK;
+	}
+	if (t.o.version) {
+		printf("flushlat %s\n", FL_VERSION);
+		return fflush(stdout) || ferror(stdout) ? FL_EXIT_RUNTIME : FL_EXIT_OK;
+	}
+	verbose = t.o.verbose;
+	libbpf_set_print(print_fn);
+	fl_snapshot_init(&prev);
+	/* After a write error the run is over: no final report, exit 1. */
+	if (start(&t) == 0)
+		ret = exit_status(&t, fl_loop_run(&t, &prev) ? -1 : final_report(&t, &prev));
+	fl_snapshot_free(&prev);
+	cleanup(&t);
+	return ret;
+}

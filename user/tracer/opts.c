@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+/*
+ * opts.c - flushlat's command line.  Every value is validated here, before
+ * the BPF object is loaded or anything attached, so a typo never touches
+ * the traced recorder.
+ */
+#include "opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flushlat.h"
+#include "metrics.h"
+
+enum {
+	OPT_LIB = 256,
+	OPT_CLOCK,
+	OPT_LEAN,
+	OPT_FORMAT,
+	OPT_INTERVAL,
+	OPT_DELTA,
+	OPT_DURATION,
+	OPT_OUTPUT,
+	OPT_LABEL,
+	OPT_PREFIX,
+	OPT_COMPAT,
+	OPT_LABEL_SET,
+	OPT_LISTEN,
+	OPT_FAIL_IF,
+	OPT_BPF_STATS,
+};
+
+/* The metric names for --help, wrapped and indented like the option texts. */
+static void metric_list(struct strbuf *out)
+{
+	const struct fl_metric *m;
+	size_t col = 0;
+
+	fl_for_each_metric(m) {
+		size_t w = strlen(m->name) + 1;
+
+		if (!col || col + w > 56) {
+			strbuf_puts(out, col ? "\n" : "");
+			strbuf_puts(out, "                       ");
+			col = 0;
+		}
+		strbuf_printf(out, " %s", m->name);
+		col += w;
+	}
+	strbuf_puts(out, "\n");
+}
+
+void fl_usage(FILE *f)
+{
+	struct strbuf names;
+
+	strbuf_init(&names);
+	metric_list(&names);
+	fprintf(f,
+"usage: flushlat (-p PID | -b PATH | -- CMD [ARGS...]) [options]\n"
+"       flushlat report [options] FILE.json\n"
+"       flushlat diff [--fail-if EXPR]... BASE.json NEW.json\n"
+"\n"
+"Out-of-process flush-latency tracer for the FlashStrike WAL recorder: attaches\n"
+"eBPF programs to the flashstrike:meta_flush_start/done USDT probes and reports\n"
+"the recorder's MetaStore (the same numbers and dump text), percentiles and\n"
+"in-flight flushes.\n"
+"\n"
+"Target (exactly one):\n"
+"  -p, --pid PID         a running process: its executable and every mapped file\n"
+"                        carrying the probes (resolved via /proc/PID/root)\n"
+"  -b, --binary PATH     every process running PATH (a program or a library),\n"
+"                        present and future\n"
+"  -- CMD [ARGS...]      start CMD with the probes attached before it runs; exit\n"
+"                        with CMD's status\n"
+"      --lib PATH        also attach to the library PATH (repeatable)\n"
+"\n"
+"Measurement:\n"
+"      --clock C         recorder (default): duration = end_ns - start_ns from the\n"
+"                        probe arguments, equal to the in-process MetaStore;\n"
+"                        kernel: bpf_ktime_get_ns at both probes\n"
+"      --lean            attach meta_flush_done only (half the cost; no in-flight\n"
+"                        view, no unmatched count; recorder clock only)\n"
+
+"      --bpf-stats       enable the kernel's BPF run-time statistics while\n"
+"                        running and report the tracer's own cost\n"
+"  A per-process breakdown is kept with -b or --lib alone (several processes);\n"
+"  with -p or -- CMD the kernel filters by PID and the MetaStore is that process.\n"
+"\n"
+"Output:\n"
+"      --format F        text (default), prometheus or json (one object per line)\n"
+"      --interval SECS   a snapshot every SECS seconds (cumulative)\n"
+"      --delta           with --interval: per-interval snapshots\n"
+"      --duration SECS   stop after SECS seconds\n"
+"      --output FILE     write snapshots to FILE (default stdout; stderr with CMD)\n"
+"      --label TEXT      dump label (default \"Meta Store\")\n"
+"      --prefix P        metric prefix (default \"flushlat\")\n"
+"      --compat          Prometheus output with the recorder's own metric names\n"
+"                        (ie_wal_recorder__meta_store_..., system=\"wal_recorder\")\n"
+"      --label-set K=V   add a label to every Prometheus series (repeatable)\n"
+"      --listen ADDR:PORT  serve GET /metrics (\":PORT\" = 127.0.0.1:PORT)\n"
+"      --fail-if EXPR    exit 3 if EXPR holds on the final snapshot (repeatable):\n"
+"                        METRIC OP VALUE[UNIT]; OP < <= > >= == !=; UNIT ns us ms\n"
+"                        s (durations only; none = ns), e.g. 'p99>5ms'; METRIC:\n"
+"%s"
+"  -v, --verbose         libbpf debug output\n"
+"  -h, --help            this help\n"
+"  -V, --version         version\n"
+"\n"
+"Exit status: 0 ok; 1 runtime error (attach, privileges, target); 2 usage error;\n"
+"3 a --fail-if condition held; with -- CMD, CMD's status when it is not 0\n"
+"(128+N if it was killed by signal N).\n",
+		strbuf_str(&names));
+	strbuf_free(&names);
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): va_start above; clang-tidy 14 false positive */
+	va_end(ap);
+	return -1;
+}
+
+int fl_parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 31536000.0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > 4194304)
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+/* Cross-option rules, checked once everything is read. */
+static int check(struct fl_opts *o, char *err, size_t len)
+{
+	int targets = !!o->pid + !!o->binary + !!o->cmd;
+
+	if (o->help || o->version)
+		return 0;
+	if (targets == 0 && o->nlibs)
+		targets = 1; /* --lib alone: every process mapping those libraries */
+	if (targets != 1)
+		return fail(err, len, "give exactly one target: -p PID, -b PATH or -- CMD");
+	if (o->lean && o->clock == FL_CLOCK_KERNEL)
+		return fail(err, len, "--lean needs --clock recorder (the kernel clock needs both probes)");
+	if (o->delta && o->interval == 0)
+		return fail(err, len, "--delta needs --interval");
+	if (o->lean) {
+		for (int i = 0; i < o->nfail_if; i++)
+			if (o->fail_if[i].metric->flags & FL_MF_START)
+				return fail(err, len, "--fail-if %s: unknown with --lean",
+					    o->fail_if[i].text);
+	}
+	return 0;
+}
+
+int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t len)
+{
+	static const struct option lo[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "binary", required_argument, NULL, 'b' },
+		{ "lib", required_argument, NULL, OPT_LIB },
+		{ "clock", required_argument, NULL, OPT_CLOCK },
+		{ "lean", no_argument, NULL, OPT_LEAN },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "delta", no_argument, NULL, OPT_DELTA },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "prefix", required_argument, NULL, OPT_PREFIX },
+		{ "compat", no_argument, NULL, OPT_COMPAT },
+		{ "label-set", required_argument, NULL, OPT_LABEL_SET },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "fail-if", required_argument, NULL, OPT_FAIL_IF },
+		{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	char msg[256];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->clock = FL_CLOCK_RECORDER;
+	o->format = FL_FMT_TEXT;
+	fl_render_opts_default(&o->render);
+	opterr = 0;
+	optind = 0; /* glibc: 0 also resets getopt's internal state */
+	while ((c = getopt_long(argc, argv, "+:p:b:vhV", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (o->pid)
+				return fail(err, len, "-p given twice (one process per run)");
+			if (parse_pid(optarg, &o->pid))
+				return fail(err, len, "bad --pid '%s' (want a process id)", optarg);
+			break;
+		case 'b':
+			if (o->binary)
+				return fail(err, len, "-b given twice (one PATH per run; add libraries with --lib)");
+			if (!*optarg)
+				return fail(err, len, "empty --binary");
+			o->binary = optarg;
+			break;
+		case OPT_LIB:
+			if (o->nlibs == FL_MAX_LIBS)
+				return fail(err, len, "too many --lib (max %d)", FL_MAX_LIBS);
+			if (!*optarg)
+				return fail(err, len, "empty --lib");
+			o->libs[o->nlibs++] = optarg;
+			break;
+		case OPT_CLOCK:
+			if (!strcmp(optarg, "recorder"))
+				o->clock = FL_CLOCK_RECORDER;
+			else if (!strcmp(optarg, "kernel"))
+				o->clock = FL_CLOCK_KERNEL;
+			else
+				return fail(err, len, "bad --clock '%s' (recorder or kernel)", optarg);
+			break;
+		case OPT_LEAN:
+			o->lean = 1;
+			break;
+		case OPT_FORMAT:
+			if (fl_format_parse(optarg, &o->format))
+				return fail(err, len, "bad --format '%s' (text, prometheus or json)", optarg);
+			break;
+		case OPT_INTERVAL:
+			if (fl_parse_seconds(optarg, &o->interval) || o->interval < 0.01)
+				return fail(err, len, "bad --interval '%s' (seconds, >= 0.01)", optarg);
+			break;
+		case OPT_DELTA:
+			o->delta = 1;
+			break;
+		case OPT_DURATION:
+			if (fl_parse_seconds(optarg, &o->duration) || o->duration <= 0)
+				return fail(err, len, "bad --duration '%s' (seconds, > 0)", optarg);
+			break;
+		case OPT_OUTPUT:
+			if (!*optarg)
+				return fail(err, len, "empty --output");
+			o->output = optarg;
+			break;
+		case OPT_LABEL:
+			o->render.label = optarg;
+			break;
+		case OPT_PREFIX:
+			if (fl_prom_prefix_check(optarg, msg, sizeof(msg)))
+				return fail(err, len, "bad --prefix %s", msg);
+			o->render.prefix = optarg;
+			break;
+		case OPT_COMPAT:
+			o->render.compat = 1;
+			break;
+		case OPT_LABEL_SET:
+			/* the same rules as `flushlat report --label-set` (render_prom.c) */
+			if (fl_label_set_parse(optarg, &o->render, msg, sizeof(msg)))
+				return fail(err, len, "bad --label-set %s", msg);
+			break;
+		case OPT_LISTEN:
+			if (fl_listen_parse(optarg, &o->listen_addr, msg, sizeof(msg)))
+				return fail(err, len, "bad --listen '%s': %s", optarg, msg);
+			o->listen = optarg;
+			break;
+		case OPT_FAIL_IF:
+			if (o->nfail_if == FL_MAX_FAIL_IF)
+				return fail(err, len, "too many --fail-if (max %d)", FL_MAX_FAIL_IF);
+			if (fl_threshold_parse(optarg, &o->fail_if[o->nfail_if], msg, sizeof(msg)))
+				return fail(err, len, "bad --fail-if %s", msg);
+			if (o->fail_if[o->nfail_if].relative)
+				return fail(err, len, "bad --fail-if '%s': relative (%%) thresholds are for 'flushlat diff'",
+					    optarg);
+			o->nfail_if++;
+			break;
+		case OPT_BPF_STATS:
+			o->bpf_stats = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			o->help = 1;
+			break;
+		case 'V':
+			o->version = 1;
+			break;
+		case ':':
+			return fail(err, len, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fail(err, len, "unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		/* getopt's "+" stops at the first non-option; require the "--". */
+		if (strcmp(argv[optind - 1], "--") != 0)
+			return fail(err, len, "unexpected argument '%s' (a command goes after --)",
+				    argv[optind]);
+		o->cmd = argv + optind;
+	}
+	return check(o, err, len);
+}

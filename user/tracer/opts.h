@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* opts.h - flushlat's command line: parsed and validated before anything attaches. */
+#ifndef FLUSHLAT_OPTS_H
+#define FLUSHLAT_OPTS_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "http.h"
+#include "render.h"
+#include "threshold.h"
+
+#define FL_MAX_LIBS 16
+#define FL_MAX_FAIL_IF 32 /* --fail-if expressions, for a run and for diff */
+
+struct fl_opts {
+	pid_t pid;                 /* -p */
+	const char *binary;        /* -b */
+	const char *libs[FL_MAX_LIBS];
+	int nlibs;                 /* --lib */
+	int clock;                 /* enum fl_clock */
+	int lean;
+	enum fl_format format;
+	double interval;           /* seconds, 0 = final snapshot only */
+	int delta;
+	double duration;           /* seconds, 0 = until the target exits or a signal */
+	const char *output;
+	const char *listen;        /* --listen ADDR:PORT, as given */
+	struct fl_listen listen_addr; /* ... parsed once */
+	int bpf_stats;             /* --bpf-stats: kernel program statistics while running */
+	int verbose;
+	struct fl_render_opts render;
+	struct fl_threshold fail_if[FL_MAX_FAIL_IF];
+	int nfail_if;
+	char **cmd;                /* -- CMD ARGS... */
+	int help;                  /* --help / --version were asked for */
+	int version;
+};
+
+/* Returns 0, or -1 (a usage error) with one line in err. */
+int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t errlen);
+void fl_usage(FILE *f);
+/* Non-negative decimal seconds ("0.5", "10"); -1 on garbage. */
+int fl_parse_seconds(const char *s, double *out);
+
+#endif /* FLUSHLAT_OPTS_H */

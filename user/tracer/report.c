@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `flushlat report` and `flushlat diff`: saved JSON snapshots (the last line
+ * of a --format json --output file) re-rendered, or compared for regression
+ * gates.
+ *
+ * Exit status: 0 ok; 1 the output could not be written; 2 usage or an
+ * unreadable/invalid snapshot, or a --fail-if on a value the snapshot does
+ * not know (one message on stderr); 3 when a diff --fail-if holds, with a
+ * line per condition that held on stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcodes.h"
+#include "format.h"
+#include "metrics.h"
+#include "opts.h"
+#include "render.h"
+#include "report.h"
+#include "snapshot_read.h"
+#include "threshold.h"
+
+static void report_usage(FILE *f)
+{
+	fprintf(f,
+"usage: flushlat report [options] FILE.json\n"
+"\n"
+"Re-render a saved JSON snapshot (the last line of FILE.json).\n"
+"\n"
+"      --format F       text (default), prometheus or json\n"
+"      --compat         Prometheus: the recorder's own metric names\n"
+"                       (ie_wal_recorder__meta_store..., system=\"wal_recorder\")\n"
+"      --prefix P       Prometheus metric prefix (default flushlat)\n"
+"      --label NAME     label of the text dump block (default \"Meta Store\")\n"
+"      --label-set K=V  add label K=\"V\" to every Prometheus series (repeatable)\n"
+"  -h, --help           this help\n"
+"\n"
+"Exit status: 0 ok, 1 the output cannot be written, 2 usage error or\n"
+"unreadable snapshot.\n");
+}
+
+static void diff_usage(FILE *f)
+{
+	struct strbuf rows, names;
+	const struct fl_metric *m;
+
+	strbuf_init(&rows);
+	strbuf_init(&names);
+	fl_for_each_metric(m)
+		if (m->flags & FL_MF_DIFF)
+			strbuf_printf(&rows, "%s%s", rows.len ? ", " : "", m->name);
+	fl_metric_names(&names, " ");
+	fprintf(f,
+"usage: flushlat diff [--fail-if EXPR]... BASE.json NEW.json\n"
+"\n"
+"Compare two saved JSON snapshots: %s,\n"
+"base -> new, the change and the change in percent.\n"
+"\n"
+"      --fail-if EXPR   exit 3 when EXPR holds (repeatable, at most %d).\n"
+"                       Relative to the base: p99>+20%%, avg>+10%%,\n"
+"                       samples<-50%%; absolute on NEW: p99>5ms, max>1s,\n"
+"                       samples<100, in_flight>0.  Units ns us ms s.\n"
+"                       Metrics: %s\n"
+"  -h, --help           this help\n"
+"\n"
+"Exit status: 0 ok, 1 the output cannot be written, 2 usage error, unreadable\n"
+"snapshot or a --fail-if on an unknown value, 3 a --fail-if held.\n",
+		strbuf_str(&rows), FL_MAX_FAIL_IF, strbuf_str(&names));
+	strbuf_free(&rows);
+	strbuf_free(&names);
+}
+
+/* getopt keeps global state: reset it so the commands can run more than once. */
+static void getopt_reset(void)
+{
+	optind = 0;
+	opterr = 0;
+}
+
+/* "flushlat CMD: MSG[: ARG] (see ...)"; with a space as sep: "MSG ARG". */
+static int usage_error_sep(const char *cmd, const char *msg, const char *sep, const char *arg)
+{
+	fprintf(stderr, "flushlat %s: %s%s%s (see flushlat %s --help)\n", cmd, msg,
+		arg ? sep : "", arg ? arg : "", cmd);
+	return FL_EXIT_USAGE;
+}
+
+static int usage_error(const char *cmd, const char *msg, const char *arg)
+{
+	return usage_error_sep(cmd, msg, ": ", arg);
+}
+
+/* stdout flushed and checked: a full disk or closed pipe is an error, not a silent 0. */
+static int finish_output(const char *cmd)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "flushlat %s: cannot write the output\n", cmd);
+		return FL_EXIT_RUNTIME;
+	}
+	return FL_EXIT_OK;
+}
+
+int fl_cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "compat", no_argument, NULL, 'c' },
+		{ "prefix", required_argument, NULL, 'P' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "label-set", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fl_render_opts o;
+	enum fl_format fmt = FL_FMT_TEXT;
+	struct fl_snapshot s;
+	struct strbuf sb;
+	char err[512];
+	int c, ret;
+
+	fl_render_opts_default(&o);
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (fl_format_parse(optarg, &fmt))
+				return usage_error("report", "--format must be text, prometheus or json",
+						   optarg);
+			break;
+		case 'c':
+			o.compat = 1;
+			break;
+		case 'P':
+			if (fl_prom_prefix_check(optarg, err, sizeof(err)))
+				return usage_error_sep("report", "bad --prefix", " ", err);
+			o.prefix = optarg;
+			break;
+		case 'l':
+			o.label = optarg;
+			break;
+		case 'L':
+			if (fl_label_set_parse(optarg, &o, err, sizeof(err)))
+				return usage_error_sep("report", "bad --label-set", " ", err);
+			break;
+		case 'h':
+			report_usage(stdout);
+			return finish_output("report");
+		default:
+			return usage_error("report", "unknown or incomplete option",
+					   argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("report", "expected exactly one FILE.json", NULL);
+	if (fl_snapshot_load(argv[optind], &s, err, sizeof(err))) {
+		fprintf(stderr, "flushlat report: %s\n", err);
+		return FL_EXIT_USAGE;
+	}
+	strbuf_init(&sb);
+	fl_render(fmt, &s, &o, &sb);
+	if (sb.oom) {
+		fprintf(stderr, "flushlat report: out of memory\n");
+		ret = FL_EXIT_RUNTIME;
+	} else {
+		fputs(strbuf_str(&sb), stdout);
+		ret = finish_output("report");
+	}
+	strbuf_free(&sb);
+	fl_snapshot_free(&s);
+	return ret;
+}
+
+/* ---- diff --------------------------------------------------------------- */
+
+static void fmt_value(char *buf, size_t len, const struct fl_metric *m, struct fl_value v)
+{
+	if (!v.known)
+		snprintf(buf, len, "unknown");
+	else if (m->unit == FL_UNIT_NS)
+		fmt_duration(buf, len, v.u);
+	else if (m->unit == FL_UNIT_PER_SEC)
+		snprintf(buf, len, "%.2f/s", v.d);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v.u);
+}
+
+static void print_row(const struct fl_metric *m, struct fl_value b, struct fl_value n)
+{
+	char bs[32], ns[32], ds[40] = "", ps[24] = "";
+
+	fmt_value(bs, sizeof(bs), m, b);
+	fmt_value(ns, sizeof(ns), m, n);
+	if (b.known && n.known) {
+		uint64_t delta = n.u >= b.u ? n.u - b.u : b.u - n.u;
+
+		if (delta) {
+			struct fl_value dv = { .known = 1, .u = delta, .d = (double)delta };
+
+			ds[0] = n.u > b.u ? '+' : '-';
+			fmt_value(ds + 1, sizeof(ds) - 1, m, dv);
+		} else {
+			snprintf(ds, sizeof(ds), "0");
+		}
+		if (b.u)
+			snprintf(ps, sizeof(ps), "%+.1f%%", (n.d - b.d) / b.d * 100.0);
+		else
+			snprintf(ps, sizeof(ps), n.u ? "n/a" : "+0.0%%");
+	}
+	printf("%-8s %12s -> %-12s %12s %9s\n", m->name, bs, ns, ds, ps);
+}
+
+static int load_pair(char **paths, struct fl_snapshot *base, struct fl_snapshot *now)
+{
+	char err[512];
+
+	if (fl_snapshot_load(paths[0], base, err, sizeof(err))) {
+		fprintf(stderr, "flushlat diff: %s\n", err);
+		return -1;
+	}
+	if (fl_snapshot_load(paths[1], now, err, sizeof(err))) {
+		fprintf(stderr, "flushlat diff: %s\n", err);
+		fl_snapshot_free(base);
+		return -1;
+	}
+	return 0;
+}
+
+int fl_cmd_diff(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "fail-if", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fl_threshold th[FL_MAX_FAIL_IF];
+	struct fl_snapshot base, now;
+	const struct fl_metric *m;
+	char err[512], why[512];
+	int c, nth = 0, held = 0, unknown = 0, ret;
+
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			if (nth >= FL_MAX_FAIL_IF) {
+				snprintf(err, sizeof(err), "too many --fail-if (at most %d)", FL_MAX_FAIL_IF);
+				return usage_error("diff", err, NULL);
+			}
+			if (fl_threshold_parse(optarg, &th[nth], err, sizeof(err)))
+				return usage_error_sep("diff", "bad --fail-if", " ", err);
+			nth++;
+			break;
+		case 'h':
+			diff_usage(stdout);
+			return finish_output("diff");
+		default:
+			return usage_error("diff", "unknown or incomplete option", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("diff", "expected BASE.json and NEW.json", NULL);
+	if (load_pair(argv + optind, &base, &now))
+		return FL_EXIT_USAGE;
+	printf("flushlat diff: %s -> %s\n", argv[optind], argv[optind + 1]);
+	printf("%-8s %12s    %-12s %12s %9s\n", "metric", "base", "new", "change", "%");
+	fl_for_each_metric(m)
+		if (m->flags & FL_MF_DIFF)
+			print_row(m, fl_metric_value(m, &base), fl_metric_value(m, &now));
+	ret = finish_output("diff");
+	for (int i = 0; i < nth; i++) {
+		int r = fl_threshold_eval_diff(&th[i], &base, &now, why, sizeof(why));
+
+		if (r == 1)
+			fprintf(stderr, "flushlat diff: FAIL: %s\n", why);
+		else if (r < 0)
+			fprintf(stderr, "flushlat diff: %s\n", why);
+		held |= r == 1;
+		unknown |= r < 0;
+	}
+	fl_snapshot_free(&base);
+	fl_snapshot_free(&now);
+	if (ret)
+		return ret;
+	return unknown ? FL_EXIT_USAGE : held ? FL_EXIT_THRESHOLD : FL_EXIT_OK;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.h - one tracing session: what the set-up and teardown (main.c),
+ * the choice of files (targets.c), the attach step (attach.c) and the run
+ * loop (loop.c) share.
+ */
+#ifndef FLUSHLAT_SESSION_H
+#define FLUSHLAT_SESSION_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "child.h"
+#include "opts.h"
+#include "probes.h"
+#include "reader.h"
+
+struct fl_http;
+struct flushlat;
+struct bpf_link;
+
+struct fl_session {
+	struct fl_opts o;
+	struct flushlat *skel;
+	struct fl_reader reader;
+	int reader_open;
+	int consumer;    /* the main loop's reader id (intervals, final report) */
+	int http_consumer;
+	struct fl_targets targets;
+	struct bpf_link *links[2 * FL_MAX_TARGETS]; /* --lib files are targets too */
+	int nlinks;
+	struct fl_http *http;
+	int http_fd;     /* --listen socket, bound before attaching */
+	int stats_fd;    /* --bpf-stats: holds the kernel's statistics on */
+	FILE *out;
+	struct fl_child child; /* -- CMD */
+	int pidfd;       /* -p: readable once the target exits (zombie included) */
+	char exe[PATH_MAX]; /* -b PATH or the resolved CMD */
+};
+
+/* targets.c: the files carrying the probes (-p, -b, -- CMD, --lib); one message on failure. */
+int fl_find_targets(struct fl_session *t);
+/* attach.c */
+/* Opens and loads the BPF object and sets up the map reader. */
+int fl_load_bpf(struct fl_session *t);
+/* Attaches both probes (done only with --lean) in every file; filtered by PID when there is one. */
+int fl_attach_all(struct fl_session *t);
+void fl_detach_all(struct fl_session *t);
+
+#endif /* FLUSHLAT_SESSION_H */
