@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "format.h"
+#include "hist_text.h"
 #include "snapshot_read.h"
 #include "percentile.h"
 #include "render.h"
@@ -48,6 +49,19 @@ static char *dump_ref(const struct metastore *ms, const char *label)
 }
 
 #define RULE "-----------------------------------------------------------------\n"
+
+/* The histogram lines the text report ends with (tested in test_hist.c). */
+static const char *hist_text(const struct fl_snapshot *s)
+{
+	static char buf[2048];
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	fl_render_hist_text(s, 0, &sb);
+	snprintf(buf, sizeof(buf), "%s", strbuf_str(&sb));
+	strbuf_free(&sb);
+	return buf;
+}
 
 /* ---- text --------------------------------------------------------------- */
 
@@ -112,7 +126,7 @@ static void test_text_extra_lines(void **state)
 	struct fl_render_opts o;
 	struct fl_snapshot s;
 	const struct duration64 *d = &s.ms.maintenance_meta_flush;
-	char *txt, *ref, want[1024], b[4][32], age[32], p0[256], p1[256];
+	char *txt, *ref, want[8192], b[4][32], age[32], p0[256], p1[256];
 	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
 	int i;
 
@@ -132,8 +146,8 @@ static void test_text_extra_lines(void **state)
 		 " In flight: 2 (oldest %s)\n"
 		 " Unmatched completions: 1  Dropped: 3\n"
 		 " pid 4242 (rec \"q\\?): %s\n"
-		 " pid 4343 (0123456789abcdef): %s\n",
-		 ref, b[0], b[1], b[2], b[3], age, p0, p1);
+		 " pid 4343 (0123456789abcdef): %s\n%s",
+		 ref, b[0], b[1], b[2], b[3], age, p0, p1, hist_text(&s));
 	assert_string_equal(txt, want);
 	assert_string_equal(age, "7.50 ms");
 	/* p50 of 13 samples is the 7th smallest, 800 us: within its bucket. */
@@ -174,7 +188,7 @@ static void test_lean(void **state)
 {
 	struct fl_render_opts o;
 	struct fl_snapshot s, back;
-	char *txt, *ref, want[512], err[256];
+	char *txt, *ref, want[1024], err[256];
 
 	(void)state;
 	snap_init(&s);
@@ -186,7 +200,9 @@ static void test_lean(void **state)
 	ref = dump_ref(&s.ms, "Meta Store");
 	snprintf(want, sizeof(want),
 		 "%s Percentiles: p50=1.00 us p90=1.00 us p99=1.00 us p99.9=1.00 us\n"
-		 " In flight: unknown (--lean)\n Unmatched completions: unknown  Dropped: 4\n", ref);
+		 " In flight: unknown (--lean)\n Unmatched completions: unknown  Dropped: 4\n"
+		 " Histogram (flushes per latency range):\n"
+		 "   512 ns .. 1.02 us 1 |****************************************| p50 p99\n", ref);
 	assert_string_equal(txt, want);
 	free(txt);
 	free(ref);

@@ -13,15 +13,18 @@
 
 #include "percentile.h"
 #include "flushlat/hist.h"
+#include "flushlat/metastore_layout.h"
 
+/*
+ * Each bound only when it is known: an empty MetaStore has min UINT64_MAX and
+ * max 0, and a --delta interval may know one extreme and not the other.
+ */
 static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
 {
-	if (lo <= hi) {
-		if (v < lo)
-			return lo;
-		if (v > hi)
-			return hi;
-	}
+	if (lo != FL_MIN_EMPTY && v < lo)
+		return lo;
+	if (hi && v > hi)
+		return hi;
 	return v;
 }
 

@@ -9,6 +9,7 @@ void fl_render_opts_default(struct fl_render_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->label = "Meta Store";
 	o->prefix = "flushlat";
+	o->hist = 1;
 }
 
 int fl_format_parse(const char *name, enum fl_format *f)

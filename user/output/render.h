@@ -24,6 +24,8 @@ struct fl_render_opts {
 	int nlabels;        /* --label-set k=v, added to every Prometheus series */
 	const char *label_keys[FL_MAX_LABEL_SET];
 	const char *label_values[FL_MAX_LABEL_SET];
+	int hist;           /* text: the histogram under the summary (--no-hist: 0) */
+	int term_cols;      /* text: columns of the terminal it goes to, 0 if not one */
 };
 
 void fl_render_opts_default(struct fl_render_opts *o);

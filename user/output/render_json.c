@@ -16,6 +16,8 @@
  * full uint64 precision), so a saved snapshot restores the MetaStore exactly.
  * With --lean (only meta_flush_done traced) "lean":true is added at the
  * end: in_flight and unmatched are then unknown and written as null.
+ * A --delta snapshot (counts of one interval) ends with "delta":true, so a
+ * reader can tell it from a cumulative one.
  * The histogram lists only non-empty buckets, keyed by the bucket's lower
  * bound in ns (include/flushlat/hist.h); timestamp_ns is CLOCK_REALTIME.
  */
@@ -152,6 +154,8 @@ void fl_render_json(const struct fl_snapshot *s, const struct fl_render_opts *o,
 	json_object_object_add(root, "programs", programs_arr(s));
 	if (s->lean)
 		json_object_object_add(root, "lean", json_object_new_boolean(1));
+	if (s->delta)
+		json_object_object_add(root, "delta", json_object_new_boolean(1));
 
 	txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
 						   JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -3,13 +3,15 @@
  * The text form.  It starts with the original MetaStore::dump() block,
  * produced by metastore_dump() itself (through a memory stream) so it can
  * never drift from the reference; flushlat's additions (percentiles,
- * in-flight, unmatched and dropped counts, per-process lines) follow it, each
- * line starting with a space like the dump's own " Meta flush:" line.
+ * in-flight, unmatched and dropped counts, per-process lines, the histogram)
+ * follow it, each line starting with a space like the dump's own
+ * " Meta flush:" line.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "format.h"
+#include "hist_text.h"
 #include "metastore.h"
 #include "metrics.h"
 #include "render.h"
@@ -85,4 +87,6 @@ void fl_render_text(const struct fl_snapshot *s, const struct fl_render_opts *o,
 	/* One process: its line would repeat the merged " Meta flush:" line. */
 	if (s->nprocs > 1)
 		render_procs(s, out);
+	if (o->hist)
+		fl_render_hist_text(s, o->term_cols, out);
 }

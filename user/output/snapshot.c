@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* snapshot.c - the snapshot's lifecycle: empty, copy, free, interval delta. */
+/* snapshot.c - the snapshot's lifecycle: empty, copy, free, interval delta and sum. */
 #include "snapshot.h"
 
 #include <stdlib.h>
@@ -54,7 +54,8 @@ static void duration_delta(struct duration64 *o, const struct duration64 *c,
 		o->max_ns.value = c->max_ns.value;
 }
 
-static const struct fl_proc *find_proc(const struct fl_snapshot *s, uint32_t pid)
+/* The process pid of s, or NULL (writable: a sum grows its processes in place). */
+static struct fl_proc *find_proc(const struct fl_snapshot *s, uint32_t pid)
 {
 	for (size_t i = 0; i < s->nprocs; i++)
 		if (s->procs[i].pid == pid)
@@ -69,6 +70,7 @@ int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
 
 	if (fl_snapshot_copy(out, cur))
 		return -1;
+	out->delta = 1;
 	metastore_init(&empty);
 	duration_delta(&out->ms.maintenance_meta_flush, &cur->ms.maintenance_meta_flush,
 		       &prev->ms.maintenance_meta_flush);
@@ -94,8 +96,86 @@ int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+static void duration_add(struct duration64 *a, const struct duration64 *d)
+{
+	a->samples.value += d->samples.value;
+	a->total_ns.value += d->total_ns.value;
+	/* an unknown extreme (UINT64_MAX, 0) never wins */
+	if (d->samples.value && d->min_ns.value < a->min_ns.value)
+		a->min_ns.value = d->min_ns.value;
+	if (d->max_ns.value > a->max_ns.value)
+		a->max_ns.value = d->max_ns.value;
+}
+
+/* Makes room in acc for d's processes that acc has not seen yet. */
+static int grow_procs(struct fl_snapshot *acc, const struct fl_snapshot *d)
+{
+	size_t extra = 0;
+	struct fl_proc *p;
+
+	for (size_t i = 0; i < d->nprocs; i++)
+		extra += !find_proc(acc, d->procs[i].pid);
+	if (!extra)
+		return 0;
+	p = realloc(acc->procs, (acc->nprocs + extra) * sizeof(*p));
+	if (!p)
+		return -1;
+	acc->procs = p;
+	for (size_t i = 0; i < d->nprocs; i++) {
+		if (find_proc(acc, d->procs[i].pid))
+			continue;
+		p = &acc->procs[acc->nprocs++];
+		*p = d->procs[i];
+		metastore_init(&p->ms);
+	}
+	return 0;
+}
+
+static void progs_add(struct fl_snapshot *acc, const struct fl_prog_stats *p)
+{
+	int i;
+
+	for (i = 0; i < acc->nprogs; i++)
+		if (!strncmp(acc->progs[i].name, p->name, sizeof(p->name)))
+			break;
+	if (i == acc->nprogs) {
+		if (i == FL_MAX_PROGS)
+			return;
+		acc->progs[acc->nprogs++] = (struct fl_prog_stats){ 0 };
+		memcpy(acc->progs[i].name, p->name, sizeof(p->name));
+	}
+	acc->progs[i].run_time_ns += p->run_time_ns;
+	acc->progs[i].run_cnt += p->run_cnt;
+}
+
+int fl_snapshot_add(struct fl_snapshot *acc, const struct fl_snapshot *d)
+{
+	if (grow_procs(acc, d))
+		return -1;
+	duration_add(&acc->ms.maintenance_meta_flush, &d->ms.maintenance_meta_flush);
+	for (size_t i = 0; i < FL_HIST_NBUCKETS; i++)
+		acc->hist[i] += d->hist[i];
+	acc->unmatched += d->unmatched;
+	acc->dropped += d->dropped;
+	for (int i = 0; i < d->nprogs && i < FL_MAX_PROGS; i++)
+		progs_add(acc, &d->progs[i]);
+	for (size_t i = 0; i < d->nprocs; i++) {
+		struct fl_proc *p = find_proc(acc, d->procs[i].pid);
+
+		duration_add(&p->ms.maintenance_meta_flush, &d->procs[i].ms.maintenance_meta_flush);
+		p->exited = d->procs[i].exited;
+	}
+	acc->in_flight = d->in_flight;
+	acc->oldest_age_ns = d->oldest_age_ns;
+	acc->pid = d->pid;
+	acc->taken_ns = d->taken_ns;
+	acc->taken_realtime_ns = d->taken_realtime_ns;
+	acc->lean |= d->lean;
+	acc->delta = 0;
+	return 0;
+}
+
+size_t fl_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	uint32_t cp;
@@ -130,7 +210,7 @@ void fl_comm_str(const char comm[FL_COMM_LEN], char out[FL_COMM_LEN + 1])
 	size_t n = strnlen(comm, FL_COMM_LEN), i = 0;
 
 	while (i < n) {
-		size_t len = utf8_len(s + i, n - i);
+		size_t len = fl_utf8_len(s + i, n - i);
 
 		if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
 			len = 0;

@@ -50,6 +50,7 @@ struct fl_snapshot {
 	size_t nprocs;
 	struct fl_proc *procs;            /* owned; free with fl_snapshot_free() */
 	int lean;                         /* --lean: in_flight/unmatched are unknown */
+	int delta;                        /* --delta: counts cover one interval */
 };
 
 /* The reading of a tracer that saw nothing: MetaStore empty, no target. */
@@ -69,10 +70,22 @@ int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src);
 int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
 		      const struct fl_snapshot *prev);
 /*
+ * The inverse: acc += d, for the intervals of a --delta file summed back
+ * into the whole run.  Counts, totals and histograms add; min and max are the
+ * extremes of the intervals that know theirs, which is exact, because the
+ * interval holding the run's extreme moved the cumulative one.  Processes
+ * add by PID and programs by name; in-flight values, the PID and the time
+ * are d's (the later reading).  acc->delta is cleared: it is a whole run.
+ * Returns 0, -1 on allocation failure (acc unchanged but for the MetaStore).
+ */
+int fl_snapshot_add(struct fl_snapshot *acc, const struct fl_snapshot *d);
+/*
  * A comm as every output shows it: the bytes up to the first NUL, with
  * control bytes and bytes that are not valid UTF-8 replaced by '?', so the
  * name is always valid UTF-8 and can never break a line, a label or JSON.
  */
 void fl_comm_str(const char comm[FL_COMM_LEN], char out[FL_COMM_LEN + 1]);
+/* Length of the valid UTF-8 sequence at s (n >= 1 bytes there), 0 if invalid. */
+size_t fl_utf8_len(const unsigned char *s, size_t n);
 
 #endif /* FLUSHLAT_SNAPSHOT_H */

@@ -4,13 +4,15 @@
  * fl_snapshot (json-c).
  *
  * The inverse of fl_render_json(): rendering the parsed snapshot again gives
- * the same text.  A file written with --interval holds one object per line;
- * the last non-empty line is the final (cumulative) snapshot, so that one is
- * read.
+ * the same text.  A file written with --interval holds one object per line:
+ * the last snapshot is the run when they are cumulative; --delta snapshots
+ * ("delta":true) are summed into the run (fl_snapshot_add).  Lines with a
+ * "type" are other records: "slow_flush" ones are read, others skipped, so
+ * newer files stay readable.
  *
  * Required: meta_store.maintenance_meta_flush.{samples,total_ns,min_ns,max_ns},
  * in_flight.{count,oldest_age_ns}, unmatched, pid, histogram.  Optional (0 or
- * empty when absent): dropped, timestamp_ns, processes, programs, lean (with
+ * empty when absent): dropped, timestamp_ns, processes, programs, delta, lean (with
  * "lean":true, in_flight.* and unmatched are null: unknown).  Derived
  * values (avg_ns, percentiles) are not read back: they are recomputed from
  * the MetaStore and the histogram.  min_ns may be null, meaning "no sample"
@@ -285,17 +287,19 @@ static int parse_pid(struct json_object *root, struct fl_snapshot *s, char *err,
 	return 0;
 }
 
-static int parse_lean(struct json_object *root, struct fl_snapshot *s, char *err, size_t errlen)
+/* An optional boolean; absent is false. */
+static int parse_flag(struct json_object *root, const char *key, int *v, char *err, size_t errlen)
 {
 	struct json_object *o;
 
-	if (!json_object_object_get_ex(root, "lean", &o))
+	*v = 0;
+	if (!json_object_object_get_ex(root, key, &o))
 		return 0;
 	if (!json_object_is_type(o, json_type_boolean)) {
-		snprintf(err, errlen, "lean: expected a boolean, got %s", type_name(o));
+		snprintf(err, errlen, "%s: expected a boolean, got %s", key, type_name(o));
 		return -1;
 	}
-	s->lean = json_object_get_boolean(o);
+	*v = json_object_get_boolean(o);
 	return 0;
 }
 
@@ -307,7 +311,8 @@ static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err
 		snprintf(err, errlen, "expected a JSON object, got %s", type_name(root));
 		return -1;
 	}
-	if (parse_lean(root, s, err, errlen) ||
+	if (parse_flag(root, "lean", &s->lean, err, errlen) ||
+	    parse_flag(root, "delta", &s->delta, err, errlen) ||
 	    get_obj(root, "", "meta_store", 0, &ms, err, errlen) ||
 	    get_obj(ms, "meta_store.", "maintenance_meta_flush", 0, &d, err, errlen) ||
 	    parse_duration(d, "meta_store.maintenance_meta_flush.", &s->ms.maintenance_meta_flush,
@@ -338,16 +343,15 @@ static int blank(const char *p, const char *end)
 	return 1;
 }
 
-/* Parses one object in [b, e); 0 or -1 with a message. */
-static int parse_line(const char *b, const char *e, struct fl_snapshot *s, char *err,
+/* The JSON value in [b, e) (one line); 0 or -1 with a message. */
+static int parse_json(const char *b, const char *e, struct json_object **root, char *err,
 		      size_t errlen)
 {
 	struct json_tokener *tok;
-	struct json_object *root;
 	enum json_tokener_error jerr;
 	size_t off;
-	int ret;
 
+	*root = NULL;
 	if (e - b > INT_MAX) {
 		snprintf(err, errlen, "not JSON: line too long");
 		return -1;
@@ -357,31 +361,52 @@ static int parse_line(const char *b, const char *e, struct fl_snapshot *s, char 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	root = json_tokener_parse_ex(tok, b, (int)(e - b));
+	*root = json_tokener_parse_ex(tok, b, (int)(e - b));
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	if (jerr != json_tokener_success || !root) {
+	if (jerr != json_tokener_success || !*root) {
 		if (jerr == json_tokener_continue)
-			snprintf(err, errlen, "not JSON: the last line ends inside a value (truncated?)");
+			snprintf(err, errlen, "not JSON: the line ends inside a value (truncated?)");
 		else
 			snprintf(err, errlen, "not JSON: %s at offset %zu",
 				 json_tokener_error_desc(jerr), off);
-		json_object_put(root);
+		json_object_put(*root);
+		*root = NULL;
 		return -1;
 	}
 	if (!blank(b + off, e)) {
 		snprintf(err, errlen, "not JSON: trailing data after the object at offset %zu", off);
-		json_object_put(root);
+		json_object_put(*root);
+		*root = NULL;
 		return -1;
 	}
-	ret = parse_root(root, s, err, errlen);
+	return 0;
+}
+
+/* The snapshot of a parsed line; never half a snapshot on error. */
+static int parse_snapshot(struct json_object *root, struct fl_snapshot *s, char *err,
+			  size_t errlen)
+{
+	fl_snapshot_init(s);
+	if (parse_root(root, s, err, errlen) == 0)
+		return 0;
+	fl_snapshot_free(s);
+	fl_snapshot_init(s);
+	return -1;
+}
+
+/* Parses one object in [b, e); 0 or -1 with a message. */
+static int parse_line(const char *b, const char *e, struct fl_snapshot *s, char *err,
+		      size_t errlen)
+{
+	struct json_object *root;
+	int ret;
+
+	if (parse_json(b, e, &root, err, errlen))
+		return -1;
+	ret = parse_snapshot(root, s, err, errlen);
 	json_object_put(root);
-	if (ret) {
-		/* Never hand back half a snapshot. */
-		fl_snapshot_free(s);
-		fl_snapshot_init(s);
-	}
 	return ret;
 }
 
@@ -440,62 +465,215 @@ static ssize_t bounded_read(void *cookie, char *buf, size_t size)
 	return ferror(b->f) ? -1 : (ssize_t)n;
 }
 
-int fl_snapshot_load(const char *path, struct fl_snapshot *s, char *err, size_t errlen)
+static int parse_slow_flush(struct json_object *o, struct fl_slow_flush *f, char *err,
+			    size_t errlen)
+{
+	static const char path[] = "slow_flush.";
+	uint64_t pid, tid;
+
+	memset(f, 0, sizeof(*f));
+	if (get_u64(o, path, "pid", 0, &pid, err, errlen) ||
+	    get_u64(o, path, "tid", 0, &tid, err, errlen) ||
+	    get_str(o, path, "comm", f->comm, sizeof(f->comm), err, errlen) ||
+	    get_u64(o, path, "start_ns", 0, &f->start_ns, err, errlen) ||
+	    get_u64(o, path, "duration_ns", 0, &f->duration_ns, err, errlen) ||
+	    get_u64(o, path, "time_ns", 0, &f->time_ns, err, errlen))
+		return -1;
+	if (pid > UINT32_MAX || tid > UINT32_MAX) {
+		snprintf(err, errlen, "%s%s: out of range", path, pid > UINT32_MAX ? "pid" : "tid");
+		return -1;
+	}
+	f->pid = (uint32_t)pid;
+	f->tid = (uint32_t)tid;
+	return 0;
+}
+
+/* What a line holds: a snapshot (no "type", or "snapshot") or another record. */
+static int record_kind(struct json_object *root, enum fl_record_kind *kind, char *err,
+		       size_t errlen)
+{
+	struct json_object *t;
+	const char *name;
+
+	*kind = FL_REC_SNAPSHOT;
+	if (!json_object_object_get_ex(root, "type", &t))
+		return 0;
+	if (!json_object_is_type(t, json_type_string)) {
+		snprintf(err, errlen, "type: expected a string, got %s", type_name(t));
+		return -1;
+	}
+	name = json_object_get_string(t);
+	if (!strcmp(name, "slow_flush"))
+		*kind = FL_REC_SLOW_FLUSH;
+	else if (strcmp(name, "snapshot") != 0)
+		*kind = FL_REC_OTHER;
+	return 0;
+}
+
+/* One non-blank line [b, e) parsed and handed to fn. */
+static int read_record(const char *b, const char *e, size_t lineno, fl_record_fn fn, void *ctx,
+		       char *err, size_t errlen)
+{
+	struct fl_record r = { .lineno = lineno };
+	struct fl_slow_flush slow;
+	struct fl_snapshot s;
+	struct json_object *root;
+	int ret = -1;
+
+	if (parse_json(b, e, &root, err, errlen))
+		return -1;
+	r.json = root;
+	if (!json_object_is_type(root, json_type_object)) {
+		snprintf(err, errlen, "expected a JSON object, got %s", type_name(root));
+		goto out;
+	}
+	if (record_kind(root, &r.kind, err, errlen))
+		goto out;
+	if (r.kind == FL_REC_SNAPSHOT) {
+		if (parse_snapshot(root, &s, err, errlen))
+			goto out;
+		r.snap = &s;
+	} else if (r.kind == FL_REC_SLOW_FLUSH) {
+		if (parse_slow_flush(root, &slow, err, errlen))
+			goto out;
+		r.slow = &slow;
+	}
+	ret = fn(&r, ctx, err, errlen);
+	if (r.snap)
+		fl_snapshot_free(&s);
+out:
+	json_object_put(root);
+	return ret;
+}
+
+int fl_json_stream_read(FILE *in, const char *name, fl_record_fn fn, void *ctx, char *err,
+			size_t errlen)
 {
 	static const cookie_io_functions_t io = { .read = bounded_read };
-	struct bounded b = { .left = FL_SNAPSHOT_MAX_BYTES };
-	char *line = NULL, *last = NULL, msg[256];
-	size_t cap = 0;
+	struct bounded b = { .f = in, .left = FL_SNAPSHOT_MAX_BYTES };
+	char *line = NULL, msg[256];
+	size_t cap = 0, lineno = 0, records = 0;
 	ssize_t n;
 	FILE *f;
 	int ret = -1;
 
-	fl_snapshot_init(s);
-	b.f = fopen(path, "re");
-	if (!b.f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	f = fopencookie(&b, "r", io);
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		fclose(b.f);
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
 		return -1;
 	}
-	/* Keep the last non-blank line: a --interval file holds one snapshot per line. */
 	errno = 0;
 	while ((n = getline(&line, &cap, f)) >= 0) {
+		char what[200];
+
+		lineno++;
+		if (b.over) /* this line was cut at the limit */
+			break;
 		if (memchr(line, '\0', (size_t)n)) {
-			snprintf(msg, sizeof(msg), "not JSON: contains a NUL byte");
+			snprintf(msg, sizeof(msg), "line %zu: not JSON: contains a NUL byte", lineno);
 			goto out;
 		}
 		if (blank(line, line + n))
 			continue;
-		free(last);
-		last = line;
-		line = NULL;
-		cap = 0;
-	}
-	if (ferror(f) || ferror(b.f)) {
-		snprintf(msg, sizeof(msg), "%s", strerror(errno ? errno : EIO));
-		goto out;
+		records++;
+		if (read_record(line, line + n, lineno, fn, ctx, what, sizeof(what))) {
+			snprintf(msg, sizeof(msg), "line %zu: %s", lineno, what);
+			goto out;
+		}
 	}
 	if (b.over) {
 		snprintf(msg, sizeof(msg), "larger than %d MiB, not a snapshot file",
 			 FL_SNAPSHOT_MAX_BYTES >> 20);
 		goto out;
 	}
-	if (!last) {
+	if (ferror(f) || ferror(in)) {
+		snprintf(msg, sizeof(msg), "%s", strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if (!records) {
 		snprintf(msg, sizeof(msg), "no JSON snapshot (empty input)");
 		goto out;
 	}
-	ret = parse_line(last, last + strlen(last), s, msg, sizeof(msg));
+	ret = 0;
 out:
 	if (ret)
-		snprintf(err, errlen, "%s: %s", path, msg);
+		snprintf(err, errlen, "%s: %s", name, msg);
 	free(line);
-	free(last);
 	fclose(f);
-	fclose(b.f);
 	return ret;
+}
+
+int fl_json_file_read(const char *path, fl_record_fn fn, void *ctx, char *err, size_t errlen)
+{
+	FILE *in = fopen(path, "re");
+	int ret;
+
+	if (!in) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = fl_json_stream_read(in, path, fn, ctx, err, errlen);
+	fclose(in);
+	return ret;
+}
+
+void fl_run_init(struct fl_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	fl_snapshot_init(&r->s);
+}
+
+void fl_run_free(struct fl_run *r)
+{
+	fl_snapshot_free(&r->s);
+	fl_run_init(r);
+}
+
+int fl_run_add(struct fl_run *r, const struct fl_snapshot *snap, char *err, size_t errlen)
+{
+	int ret;
+
+	if (r->nsnapshots && snap->delta != r->delta) {
+		snprintf(err, errlen, "mixes --delta and cumulative snapshots");
+		return -1;
+	}
+	r->delta = snap->delta;
+	r->nsnapshots++;
+	if (r->delta) {
+		ret = fl_snapshot_add(&r->s, snap);
+	} else {
+		/* cumulative: the last one is the run */
+		fl_snapshot_free(&r->s);
+		ret = fl_snapshot_copy(&r->s, snap);
+	}
+	if (ret)
+		snprintf(err, errlen, "out of memory");
+	return ret;
+}
+
+static int load_one(const struct fl_record *rec, void *ctx, char *err, size_t errlen)
+{
+	if (rec->kind != FL_REC_SNAPSHOT)
+		return 0;
+	return fl_run_add(ctx, rec->snap, err, errlen);
+}
+
+int fl_snapshot_load(const char *path, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	struct fl_run r;
+	int ret;
+
+	fl_run_init(&r);
+	ret = fl_json_file_read(path, load_one, &r, err, errlen);
+	if (ret == 0 && !r.nsnapshots) {
+		snprintf(err, errlen, "%s: no snapshot (only other records)", path);
+		ret = -1;
+	}
+	if (ret) {
+		fl_run_free(&r);
+		fl_snapshot_init(s);
+		return -1;
+	}
+	*s = r.s; /* s owns its processes now */
+	return 0;
 }
