@@ -5,7 +5,8 @@
 #   scripts/setup.sh [--test-deps] [--build-dir DIR] [--sanitize]
 #
 #   --test-deps    also install what the test suite and benchmarks use
-#                  (bpftrace, prometheus/promtool, valgrind, cppcheck, ...)
+#                  (bpftrace, prometheus/promtool, valgrind, cppcheck, tmux,
+#                  chromium, ...)
 #   --build-dir    build directory (default: build/)
 #   --sanitize     configure with -DFLUSHLAT_SANITIZE=ON (ASan + UBSan)
 set -euo pipefail
@@ -33,7 +34,7 @@ PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev 
       libcmocka-dev systemtap-sdt-dev libmicrohttpd-dev libjson-c-dev)
 if [ "$TEST_DEPS" -eq 1 ]; then
 	PKGS+=(bpftrace prometheus valgrind cppcheck clang-tidy curl python3 procps util-linux
-	       binutils g++ libclang-rt-14-dev iproute2)
+	       binutils g++ libclang-rt-14-dev iproute2 tmux chromium)
 fi
 
 missing=()

@@ -222,7 +222,7 @@ static void test_report_errors(void **state)
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", NULL }, "expected exactly one FILE.json");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", good, good, NULL }, "expected exactly one");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--format", "xml", good, NULL },
-		     "--format must be text, prometheus or json: xml");
+		     "--format must be text, prometheus, json or html: xml");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--bogus", good, NULL },
 		     "unknown or incomplete option: --bogus");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", good, "--format", NULL },

@@ -810,6 +810,252 @@ def case_interval_exact():
     print("ok --interval 0.01: %d snapshots, median spacing %.2f ms" % (len(ts), median / 1e6))
 
 
+# ---- pictures: text histogram, heat map, HTML report, --watch ---------------
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "output"))
+import svgcheck  # noqa: E402
+
+
+def hist_rows(text):
+    """The histogram of a text report: [(lo, hi, count, bar, marks)], bars as drawn."""
+    lines = text.splitlines()
+    check(" Histogram (flushes per latency range):" in lines, "no histogram in:\n" + text)
+    rows = []
+    for l in lines[lines.index(" Histogram (flushes per latency range):") + 1:]:
+        m = re.match(r"^   +(\S+ \S+) \.\. (\S+ \S+) +(\d+) \|([* ]*)\|((?: p\d+)*)$", l)
+        check(m, "not a histogram row: %r" % l)
+        rows.append((m.group(1), m.group(2), int(m.group(3)), m.group(4), m.group(5).split()))
+    return rows
+
+
+def ns_of(text):
+    """"1.05 ms" -> 1050000.0"""
+    v, unit = text.split()
+    return float(v) * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[unit]
+
+
+def case_hist():
+    """Text report: the dump block unchanged, then the histogram (rows add up to the
+    samples, p50/p99 marked where the percentiles lie, 40-column bars off a terminal);
+    --no-hist; `report FILE.json` prints the same."""
+    log = tmp("d")
+    args = [rec(), "--flushes", "400", "--rate", "4000", "--no-sync", "--dump", "--log-durations", log]
+    p = run([FL, "--output", tmp("h.txt"), "--"] + args)
+    check(p.returncode == 0, "rc %d %s" % (p.returncode, p.stderr))
+    text = read(tmp("h.txt"))
+    check(dump_block(text) == dump_block(p.stdout), "dump block differs:\n%s\nvs\n%s" % (text, p.stdout))
+    rows = hist_rows(text)
+    check(sum(r[2] for r in rows) == len(durations(log)) == 400, "rows hold %d flushes" % sum(r[2] for r in rows))
+    check(all(len(r[3]) == 40 for r in rows), "bars not 40 columns wide off a terminal")
+    check(max(r[3].count("*") for r in rows) == 40, "the fullest row is not a full bar")
+    check(all(r[3].count("*") >= 1 for r in rows if r[2]), "a non-empty row without a bar")
+    check(rows[0][2] and rows[-1][2], "empty rows at the ends")
+    check(len(rows) <= 65, "%d rows" % len(rows))
+    pct = dict(re.findall(r"(p[\d.]+)=(\S+ \S+)", text))
+    for q in ("p50", "p99"):
+        marked = [r for r in rows if q in r[4]]
+        check(len(marked) == 1, "%s marked on %d rows" % (q, len(marked)))
+    p = run([FL, "--no-hist", "--output", tmp("n.txt"), "--"] + args)
+    check(p.returncode == 0 and "Histogram" not in read(tmp("n.txt")), "--no-hist: %s" % read(tmp("n.txt")))
+    check(read(tmp("n.txt")).startswith(dump_block(p.stdout)), "--no-hist changed the dump block")
+    p = run([FL, "--format", "json", "--output", tmp("h.json"), "--"] + args)
+    check(p.returncode == 0, "json rc %d %s" % (p.returncode, p.stderr))
+    r = run([FL, "report", tmp("h.json")])
+    check(r.returncode == 0, "report rc %d %s" % (r.returncode, r.stderr))
+    rows2 = hist_rows(r.stdout)
+    check(sum(x[2] for x in rows2) == 400 and all(len(x[3]) == 40 for x in rows2),
+          "report's histogram: %s" % rows2)
+    # the marked rows hold the exact percentiles of the JSON (labels have 3 digits)
+    snap = json_last(read(tmp("h.json")))
+    for q in ("p50", "p99"):
+        v = snap["percentiles"][q + "_ns"]
+        lo, hi = [(ns_of(x[0]), ns_of(x[1])) for x in rows2 if q in x[4]][0]
+        check(lo * 0.995 <= v < hi * 1.005, "%s = %d ns is not in its marked row %s..%s" % (q, v, lo, hi))
+    print("ok histogram: %d rows, p50 %s and p99 %s marked, --no-hist, report" %
+          (len(rows), pct.get("p50"), pct.get("p99")))
+
+
+def case_heatmap():
+    """A real --interval --delta run drawn as a heat map: every traced flush in exactly
+    one cell (the recorder's own count), one cell per non-empty (interval, row); the
+    same from a cumulative --interval run; the HTML report embeds it."""
+    for delta in (True, False):
+        log, out, svg = tmp("d"), tmp("run.json"), tmp("heat.svg")
+        args = [FL, "--interval", "0.1", "--format", "json", "--output", out]
+        args += ["--delta"] if delta else []
+        p = run(args + ["--", rec(), "--seconds", "1.2", "--rate", "2000", "--dir", tmp("wal"),
+                        "--log-durations", log], timeout=60)
+        check(p.returncode == 0, "rc %d %s" % (p.returncode, p.stderr))
+        h = run([FL, "heatmap", out, "-o", svg])
+        check(h.returncode == 0, "heatmap rc %d %s" % (h.returncode, h.stderr))
+        ncells, total, _ = svgcheck.check_svg(svg, out, fail)
+        n = len(durations(log))
+        check(total == n, "the heat map holds %d flushes, the recorder made %d" % (total, n))
+        r = run([FL, "report", "--format", "html", "--fail-if", "samples<1", out])
+        check(r.returncode == 0, "report html rc %d %s" % (r.returncode, r.stderr))
+        check(r.stdout.count('<rect class="cell"') == ncells, "the page's heat map differs")
+        check(" Meta flush: samples=%d " % n in r.stdout, "the page's summary is not the run")
+        with open(tmp("page.html"), "w") as f:
+            f.write(r.stdout)
+        svgcheck.check_self_contained(tmp("page.html"), fail)
+        print("ok heatmap (%s): %d intervals' cells = %d, %d flushes = the recorder's" %
+              ("--delta" if delta else "cumulative", len(svgcheck.intervals(out)[0]), ncells, n))
+
+
+class Tmux:
+    """A private tmux server (its own socket, so nothing else is touched) running an
+    interactive shell, as a user's terminal would: job control included."""
+
+    def __init__(self, cols, rows):
+        self.sock = "flushlat-e2e-%d" % os.getpid()
+        self.env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm-256color",
+                        PS1="$ ", HISTFILE="/dev/null")
+        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "w", "-x", str(cols), "-y", str(rows),
+                  "bash --norc --noprofile -i")
+        self.shell = int(self.fmt("#{pane_pid}"))
+
+    def tmux(self, *args):
+        p = subprocess.run(["tmux", "-u", "-L", self.sock] + list(args), capture_output=True,
+                           text=True, env=self.env, timeout=20)
+        check(p.returncode == 0, "tmux %s: %s" % (" ".join(args), p.stderr))
+        return p.stdout
+
+    def type(self, line):
+        self.tmux("send-keys", "-t", "w", line, "Enter")
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "w")
+
+    def fmt(self, f):
+        return self.tmux("display-message", "-p", "-t", "w", f).strip()
+
+    def child(self, comm):
+        """The shell's child named comm (the job in the foreground)."""
+        for d in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+            except (OSError, ValueError):
+                continue
+            name, rest = st[st.index("(") + 1:st.rindex(")")], st[st.rindex(")") + 2:].split()
+            if name == comm and int(rest[1]) == self.shell:
+                return int(d)
+        fail("no %s started by the shell" % comm)
+
+    def wait(self, pred, what, timeout=15):
+        end = time.time() + timeout
+        while time.time() < end:
+            s = self.screen()
+            if pred(s):
+                return s
+            time.sleep(0.1)
+        fail("tmux: timed out waiting for %s; screen:\n%s" % (what, self.screen()))
+
+    def close(self):
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
+
+
+WATCH_FIELDS = [
+    r"^flushlat --watch: every 200 ms, \d\d:\d\d:\d\d \(Ctrl-C quits\)$",
+    r"^last \d+ ms: \d+ flushes, [\d.]+/s, p50 [\d.]+ [mu]s, p99 [\d.]+ [mu]s, max \u2264?[\d.]+ [mu]s$",
+    r"^whole run: \d+ flushes in [\d.]+ m?s, p50 [\d.]+ [mu]s, p99 [\d.]+ [mu]s, max [\d.]+ [mu]s$",
+    r"^in flight: \d+(, oldest [\d.]+ \S+)?; unmatched \d+, dropped \d+$",
+    r"^p99 trend: last [\d.]+ m?s, \d+ intervals? per mark, [\d.]+ [mu]s \.\. [\d.]+ [mu]s \(log scale\)$",
+    r"^[\u2581-\u2588 ]+$",
+    r"^heat strips: one line per interval, newest last; \u2591\u2592\u2593\u2588 = more flushes$",
+    r"^ {10}\d",
+    r"^\d\d:\d\d:\d\d  +[ \u2591\u2592\u2593\u2588]*[\u2591\u2592\u2593\u2588]",
+]
+
+
+WATCH_PREFIXES = ["flushlat --watch: every 200 ms", "last ", "whole run: ", "in flight: ",
+                  "p99 trend: ", "", "heat strips: ", "          "]
+
+
+def watch_ok(screen, cols):
+    """Every field, each line narrower than the terminal (whole lines when they fit)."""
+    lines = screen.splitlines()
+    if len(lines) < len(WATCH_FIELDS) or any(len(l) >= cols for l in lines):
+        return False
+    for pat, pre, l in zip(WATCH_FIELDS, WATCH_PREFIXES + [""], lines):
+        if len(l) < cols - 1 and not re.match(pat, l):
+            return False
+        if not l.startswith(pre):
+            return False
+    return True
+
+
+def restored(t, what):
+    check(t.fmt("#{alternate_on}") == "0", "%s: still on the alternate screen" % what)
+    check(t.fmt("#{cursor_flag}") == "1", "%s: the cursor is still hidden" % what)
+
+
+def case_watch():
+    """--watch in tmux: every field drawn and redrawn; a resize redraws at the new width;
+    Ctrl-Z gives the screen back, fg takes it again; Ctrl-C and SIGTERM end it with the
+    terminal restored (main screen, cursor shown) and the final report on it.  Refused
+    (exit 2, one line) when stdout is not a terminal."""
+    p = run([FL, "--watch", "--", rec(), "--flushes", "5", "--no-sync"])
+    check(p.returncode == 2 and p.stderr.count("\n") == 1 and "--watch needs a terminal" in p.stderr,
+          "not a terminal: rc %d %r" % (p.returncode, p.stderr))
+    p = run([FL, "--watch", "--format", "json", "-p", "1"])
+    check(p.returncode == 2 and "--watch is a text view" in p.stderr, "json: %r" % p.stderr)
+    if not shutil_which("tmux"):
+        fail("tmux not installed (scripts/setup.sh --test-deps installs it)")
+    t = Tmux(100, 30)
+    r = subprocess.Popen([rec(), "--seconds", "60", "--rate", "3000", "--no-sync"],
+                         stdout=subprocess.DEVNULL)
+    watch = "%s --watch --interval 0.2 -p %d" % (FL, r.pid)
+    try:
+        t.wait(lambda s: s.strip(), "the shell")
+        t.type("PS1='$ '; clear")
+        t.wait(lambda s: s.startswith("$"), "the prompt")
+        t.type(watch)
+        s = t.wait(lambda s: watch_ok(s, 100), "every field at 100 columns")
+        check(t.fmt("#{alternate_on}") == "1" and t.fmt("#{cursor_flag}") == "0",
+              "the view is not on the alternate screen with the cursor hidden")
+        first = s.splitlines()[0]
+        t.wait(lambda s: s.splitlines()[0] != first and watch_ok(s, 100), "a redraw")
+        t.tmux("resize-window", "-t", "w", "-x", "56", "-y", "16")
+        t.wait(lambda s: watch_ok(s, 56) and len(s.splitlines()) <= 16, "a redraw at 56x16")
+        # Ctrl-Z: the shell gets its screen back; fg: the view again
+        t.tmux("send-keys", "-t", "w", "C-z")
+        t.wait(lambda s: "Stopped" in s and t.fmt("#{alternate_on}") == "0", "Ctrl-Z")
+        restored(t, "Ctrl-Z")
+        t.type("fg")
+        t.wait(lambda s: t.fmt("#{alternate_on}") == "1" and watch_ok(s, 56), "the view after fg")
+        t.tmux("resize-window", "-t", "w", "-x", "100", "-y", "30")
+        t.wait(lambda s: watch_ok(s, 100), "a redraw at 100x30")
+        # Ctrl-C: the final report on the main screen, at the terminal's width
+        t.tmux("send-keys", "-t", "w", "C-c")
+        s = t.wait(lambda s: s.rstrip().endswith("$"), "the prompt after Ctrl-C")
+        restored(t, "Ctrl-C")
+        check("[Meta Store Metrics] Snapshot:" in s and " Histogram (flushes per latency range):" in s,
+              "no final report after Ctrl-C:\n" + s)
+        bars = [x for x in s.splitlines() if re.match(r"^   .* \|[* ]+\|", x)]
+        check(bars and 80 < max(len(x) for x in bars) < 100, "the final histogram is not at the "
+              "terminal's width: %s" % bars[:2])
+        t.type("clear; echo EXIT=$?")
+        t.wait(lambda s: "EXIT=0" in s, "exit status 0 after Ctrl-C")
+        # SIGTERM: the same
+        t.type(watch)
+        t.wait(lambda s: watch_ok(s, 100), "the second view")
+        os.kill(t.child("flushlat"), signal.SIGTERM)
+        s = t.wait(lambda s: s.rstrip().endswith("$"), "the prompt after SIGTERM")
+        restored(t, "SIGTERM")
+        check("[Meta Store Metrics] Snapshot:" in s, "no final report after SIGTERM:\n" + s)
+    finally:
+        t.close()
+        r.kill()
+        r.wait()
+    print("ok --watch: fields, redraw, resize, Ctrl-Z/fg, Ctrl-C and SIGTERM restore the terminal")
+
+
+def shutil_which(name):
+    import shutil
+    return shutil.which(name)
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":

@@ -65,6 +65,12 @@ static void test_valid(void **state)
 	assert_int_equal(o.format, FL_FMT_TEXT);
 	assert_string_equal(o.render.label, "Meta Store");
 
+	/* the live view: 1 s frames unless --interval says otherwise; --no-hist */
+	assert_int_equal(parse(&o, err, "--watch", "-p", "7", END), 0);
+	assert_true(o.watch && o.interval == FL_WATCH_INTERVAL && o.render.hist);
+	assert_int_equal(parse(&o, err, "--watch", "--interval", "0.25", "--no-hist", "-p", "7", END), 0);
+	assert_true(o.watch && o.interval == 0.25 && !o.render.hist);
+
 	assert_int_equal(parse(&o, err, "--lib", "/x.so", END), 0); /* --lib alone */
 	assert_int_equal(parse(&o, err, "--help", END), 0);
 	assert_true(o.help);
@@ -94,6 +100,10 @@ static void bad(const char *want, ...)
 static void test_invalid(void **state)
 {
 	(void)state;
+	bad("--watch is a text view", "--watch", "--format", "json", "-p", "1", END);
+	bad("--watch draws on the terminal (no --output)", "--watch", "--output", "x", "-p", "1", END);
+	bad("--watch shows each interval already (no --delta)", "--watch", "--interval", "1",
+	    "--delta", "-p", "1", END);
 	bad("exactly one target", END);
 	bad("exactly one target", "-p", "1", "-b", "x", END);
 	bad("bad --pid", "-p", "1x", END);

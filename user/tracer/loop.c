@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "render.h"
+#include "term.h"
+#include "watch.h"
 
 enum { P_SIG, P_TARGET, P_CHILD, P_INTERVAL, P_DURATION, P_NR };
 
@@ -27,11 +29,19 @@ static void stop_signals(sigset_t *set)
 	sigaddset(set, SIGHUP);
 }
 
-int fl_loop_block_signals(void)
+/* The signals the loop reads: stops, and the live view's own. */
+static void loop_signals(const struct fl_session *t, sigset_t *set)
+{
+	stop_signals(set);
+	if (t->o.watch)
+		fl_watch_sigset(set);
+}
+
+int fl_loop_block_signals(const struct fl_session *t)
 {
 	sigset_t set;
 
-	stop_signals(&set);
+	loop_signals(t, &set);
 	signal(SIGPIPE, SIG_IGN); /* a scraper or pipe reader hanging up must not kill us */
 	return sigprocmask(SIG_BLOCK, &set, NULL);
 }
@@ -47,6 +57,7 @@ int fl_emit(struct fl_session *t, const struct fl_snapshot *s)
 	int err;
 
 	strbuf_init(&sb);
+	t->o.render.term_cols = fl_term_cols(fileno(t->out)); /* the histogram's width */
 	fl_render(t->o.format, s, &t->o.render, &sb);
 	errno = sb.oom ? ENOMEM : 0;
 	err = sb.oom || fwrite(strbuf_str(&sb), 1, sb.len, t->out) != sb.len || fflush(t->out);
@@ -62,6 +73,8 @@ static int tick(struct fl_session *t, struct fl_snapshot *prev)
 	struct fl_snapshot cur, d;
 	int err;
 
+	if (t->watch)
+		return fl_watch_tick(t, prev);
 	err = fl_reader_read(&t->reader, t->consumer, &cur);
 	if (err) {
 		fprintf(stderr, "flushlat: cannot read the BPF maps: %s\n", strerror(-err));
@@ -164,7 +177,7 @@ int fl_loop_run(struct fl_session *t, struct fl_snapshot *prev)
 	sigset_t set;
 	int ret = 0;
 
-	stop_signals(&set);
+	loop_signals(t, &set);
 	for (int i = 0; i < P_NR; i++) {
 		l.p[i].fd = -1;
 		l.p[i].events = POLLIN;
@@ -192,7 +205,7 @@ int fl_loop_run(struct fl_session *t, struct fl_snapshot *prev)
 		if (l.p[P_SIG].revents) {
 			int sig = read_signal(l.p[P_SIG].fd);
 
-			if (sig) {
+			if (sig && !fl_watch_signal(t, sig)) {
 				if (!stop_sig)
 					stop_sig = sig;
 				stop(t, &l, sig);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * loop.h - the run loop: event-driven, so an idle tracer never wakes up.
- * It waits in poll() on a signalfd (SIGINT, SIGTERM, SIGHUP), the target's
+ * It waits in poll() on a signalfd (SIGINT, SIGTERM, SIGHUP; with --watch
+ * also SIGWINCH, SIGTSTP, SIGCONT, which the live view handles), the target's
  * pidfd (-p) or the child's (-- CMD), and timerfds for --interval and
  * --duration.
  */
@@ -11,7 +12,7 @@
 #include "session.h"
 
 /* Blocks the signals the loop reads (before any thread is created). */
-int fl_loop_block_signals(void);
+int fl_loop_block_signals(const struct fl_session *t);
 /*
  * Runs until the target exits, a signal, --duration or a write error.  With
  * -- CMD it never returns while CMD runs: signals are forwarded and CMD is

@@ -4,6 +4,7 @@
  *
  *   flushlat (-p PID | -b PATH | -- CMD [ARGS]) [options]
  *   flushlat report FILE.json | flushlat diff BASE.json NEW.json
+ *   flushlat heatmap RUN.json -o heat.svg
  *
  * Sets a session up (options, privileges, probes, BPF, the child, the HTTP
  * socket), runs the loop, prints the final report and tears everything
@@ -25,10 +26,12 @@
 #include "caps.h"
 #include "exitcodes.h"
 #include "flushlat.skel.h"
+#include "heatmap_cmd.h"
 #include "http.h"
 #include "loop.h"
 #include "report.h"
 #include "session.h"
+#include "watch.h"
 
 static int verbose;
 
@@ -170,6 +173,7 @@ static int open_output(struct fl_session *t)
 
 static void cleanup(struct fl_session *t)
 {
+	fl_watch_stop(t); /* the terminal first: messages below must be seen */
 	if (t->http)
 		fl_http_stop(t->http);
 	if (t->http_fd >= 0)
@@ -210,7 +214,7 @@ static int start(struct fl_session *t)
 		fprintf(stderr, "flushlat: %s\n", err);
 		return -1;
 	}
-	if (fl_loop_block_signals() || bind_http(t) || fl_find_targets(t) || fl_load_bpf(t))
+	if (fl_loop_block_signals(t) || bind_http(t) || fl_find_targets(t) || fl_load_bpf(t))
 		return -1;
 	if (t->o.cmd && fl_child_fork(&t->child, t->exe, t->o.cmd, err, sizeof(err))) {
 		fprintf(stderr, "flushlat: %s\n", err);
@@ -224,14 +228,27 @@ static int start(struct fl_session *t)
 	t->consumer = fl_reader_consumer(&t->reader);
 	if (start_http(t) || open_output(t))
 		return -1;
-	if (t->child.pid && fl_child_release(&t->child)) {
-		fprintf(stderr, "flushlat: the command exited before it could start\n");
-		return -1;
-	}
 	fprintf(stderr, "flushlat: attached to %d probe%s in %d file%s%s\n", t->nlinks,
 		t->nlinks == 1 ? "" : "s", t->targets.n, t->targets.n == 1 ? "" : "s",
 		t->o.listen ? ", serving /metrics" : "");
+	/* the live view is up before CMD runs: a failure cannot leave CMD behind */
+	if (fl_watch_start(t))
+		return -1;
+	if (t->child.pid && fl_child_release(&t->child)) {
+		fl_watch_stop(t);
+		fprintf(stderr, "flushlat: the command exited before it could start\n");
+		return -1;
+	}
 	return 0;
+}
+
+/* The run, then (on the main screen again after --watch) the final report. */
+static int run(struct fl_session *t, struct fl_snapshot *prev)
+{
+	int err = fl_loop_run(t, prev);
+
+	fl_watch_stop(t);
+	return err ? -1 : final_report(t, prev);
 }
 
 int main(int argc, char **argv)
@@ -246,6 +263,8 @@ int main(int argc, char **argv)
 		return fl_cmd_report(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "diff"))
 		return fl_cmd_diff(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "heatmap"))
+		return fl_cmd_heatmap(argc - 1, argv + 1);
 	if (fl_opts_parse(argc, argv, &t.o, err, sizeof(err))) {
 		fprintf(stderr, "flushlat: %s\n", err);
 		return FL_EXIT_USAGE;
@@ -258,12 +277,14 @@ int main(int argc, char **argv)
 		printf("flushlat %s\n", FL_VERSION);
 		return fflush(stdout) || ferror(stdout) ? FL_EXIT_RUNTIME : FL_EXIT_OK;
 	}
+	if (fl_watch_check(&t.o))
+		return FL_EXIT_USAGE;
 	verbose = t.o.verbose;
 	libbpf_set_print(print_fn);
 	fl_snapshot_init(&prev);
 	/* After a write error the run is over: no final report, exit 1. */
 	if (start(&t) == 0)
-		ret = exit_status(&t, fl_loop_run(&t, &prev) ? -1 : final_report(&t, &prev));
+		ret = exit_status(&t, run(&t, &prev));
 	fl_snapshot_free(&prev);
 	cleanup(&t);
 	return ret;

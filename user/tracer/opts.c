@@ -32,6 +32,8 @@ enum {
 	OPT_LISTEN,
 	OPT_FAIL_IF,
 	OPT_BPF_STATS,
+	OPT_WATCH,
+	OPT_NO_HIST,
 };
 
 /* The metric names for --help, wrapped and indented like the option texts. */
@@ -64,6 +66,7 @@ void fl_usage(FILE *f)
 "usage: flushlat (-p PID | -b PATH | -- CMD [ARGS...]) [options]\n"
 "       flushlat report [options] FILE.json\n"
 "       flushlat diff [--fail-if EXPR]... BASE.json NEW.json\n"
+"       flushlat heatmap [-o FILE.svg] RUN.json\n"
 "\n"
 "Out-of-process flush-latency tracer for the FlashStrike WAL recorder: attaches\n"
 "eBPF programs to the flashstrike:meta_flush_start/done USDT probes and reports\n"
@@ -95,6 +98,10 @@ void fl_usage(FILE *f)
 "      --format F        text (default), prometheus or json (one object per line)\n"
 "      --interval SECS   a snapshot every SECS seconds (cumulative)\n"
 "      --delta           with --interval: per-interval snapshots\n"
+"      --watch           live view on the terminal, redrawn every --interval\n"
+"                        (default 1 s): the last interval's rate, p50, p99 and\n"
+"                        max, in-flight flushes, a p99 sparkline, heat strips\n"
+"      --no-hist         no histogram in the text report\n"
 "      --duration SECS   stop after SECS seconds\n"
 "      --output FILE     write snapshots to FILE (default stdout; stderr with CMD)\n"
 "      --label TEXT      dump label (default \"Meta Store\")\n"
@@ -167,6 +174,16 @@ static int check(struct fl_opts *o, char *err, size_t len)
 		return fail(err, len, "give exactly one target: -p PID, -b PATH or -- CMD");
 	if (o->lean && o->clock == FL_CLOCK_KERNEL)
 		return fail(err, len, "--lean needs --clock recorder (the kernel clock needs both probes)");
+	if (o->watch) {
+		if (o->format != FL_FMT_TEXT)
+			return fail(err, len, "--watch is a text view (no --format prometheus or json)");
+		if (o->output)
+			return fail(err, len, "--watch draws on the terminal (no --output)");
+		if (o->delta)
+			return fail(err, len, "--watch shows each interval already (no --delta)");
+		if (o->interval == 0)
+			o->interval = FL_WATCH_INTERVAL;
+	}
 	if (o->delta && o->interval == 0)
 		return fail(err, len, "--delta needs --interval");
 	if (o->lean) {
@@ -198,6 +215,8 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "fail-if", required_argument, NULL, OPT_FAIL_IF },
 		{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
+		{ "watch", no_argument, NULL, OPT_WATCH },
+		{ "no-hist", no_argument, NULL, OPT_NO_HIST },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -298,6 +317,12 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 			break;
 		case OPT_BPF_STATS:
 			o->bpf_stats = 1;
+			break;
+		case OPT_WATCH:
+			o->watch = 1;
+			break;
+		case OPT_NO_HIST:
+			o->render.hist = 0;
 			break;
 		case 'v':
 			o->verbose = 1;

@@ -11,7 +11,8 @@
 #include "threshold.h"
 
 #define FL_MAX_LIBS 16
-#define FL_MAX_FAIL_IF 32 /* --fail-if expressions, for a run and for diff */
+#define FL_MAX_FAIL_IF 32 /* --fail-if expressions, for a run, report and diff */
+#define FL_WATCH_INTERVAL 1.0 /* --watch without --interval: seconds between frames */
 
 struct fl_opts {
 	pid_t pid;                 /* -p */
@@ -28,6 +29,7 @@ struct fl_opts {
 	const char *listen;        /* --listen ADDR:PORT, as given */
 	struct fl_listen listen_addr; /* ... parsed once */
 	int bpf_stats;             /* --bpf-stats: kernel program statistics while running */
+	int watch;                 /* --watch: the live view on the terminal */
 	int verbose;
 	struct fl_render_opts render;
 	struct fl_threshold fail_if[FL_MAX_FAIL_IF];

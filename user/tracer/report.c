@@ -1,26 +1,33 @@
 // SPDX-License-Identifier: MIT
 /*
- * `flushlat report` and `flushlat diff`: saved JSON snapshots (the last line
- * of a --format json --output file) re-rendered, or compared for regression
- * gates.
+ * `flushlat report` and `flushlat diff`: saved JSON snapshots (a --format
+ * json --output file: its last snapshot, or its --delta snapshots summed)
+ * re-rendered -- as text, Prometheus, JSON or an HTML page -- or compared
+ * for regression gates.
  *
  * Exit status: 0 ok; 1 the output could not be written; 2 usage or an
  * unreadable/invalid snapshot, or a --fail-if on a value the snapshot does
- * not know (one message on stderr); 3 when a diff --fail-if holds, with a
- * line per condition that held on stderr.
+ * not know (one message on stderr); 3 when a --fail-if holds, with a line
+ * per condition that held on stderr.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "exitcodes.h"
 #include "format.h"
+#include "heatmap.h"
 #include "metrics.h"
 #include "opts.h"
 #include "render.h"
 #include "report.h"
+#include "report_html.h"
 #include "snapshot_read.h"
+#include "term.h"
 #include "threshold.h"
 
 static void report_usage(FILE *f)
@@ -28,9 +35,16 @@ static void report_usage(FILE *f)
 	fprintf(f,
 "usage: flushlat report [options] FILE.json\n"
 "\n"
-"Re-render a saved JSON snapshot (the last line of FILE.json).\n"
+"Re-render the run saved in FILE.json: its last snapshot, or the sum of its\n"
+"--delta snapshots.\n"
 "\n"
-"      --format F       text (default), prometheus or json\n"
+"      --format F       text (default), prometheus, json, or html: one\n"
+"                       self-contained page (summary, metrics, histogram,\n"
+"                       heat map of the intervals, processes, slow flushes,\n"
+"                       --fail-if verdicts)\n"
+"      --fail-if EXPR   exit 3 when EXPR holds on the run (repeatable, at most\n"
+"                       %d; as for a run, e.g. 'p99>5ms'); html shows each verdict\n"
+"      --no-hist        text: no histogram\n"
 "      --compat         Prometheus: the recorder's own metric names\n"
 "                       (ie_wal_recorder__meta_store..., system=\"wal_recorder\")\n"
 "      --prefix P       Prometheus metric prefix (default flushlat)\n"
@@ -38,8 +52,9 @@ static void report_usage(FILE *f)
 "      --label-set K=V  add label K=\"V\" to every Prometheus series (repeatable)\n"
 "  -h, --help           this help\n"
 "\n"
-"Exit status: 0 ok, 1 the output cannot be written, 2 usage error or\n"
-"unreadable snapshot.\n");
+"Exit status: 0 ok, 1 the output cannot be written, 2 usage error,\n"
+"unreadable snapshot or a --fail-if on an unknown value, 3 a --fail-if held.\n",
+		FL_MAX_FAIL_IF);
 }
 
 static void diff_usage(FILE *f)
@@ -103,6 +118,101 @@ static int finish_output(const char *cmd)
 	return FL_EXIT_OK;
 }
 
+/* --fail-if for report: the run's grammar (no relative thresholds). */
+static int add_fail_if(struct fl_threshold *th, int *n, const char *expr)
+{
+	char err[512];
+
+	if (*n >= FL_MAX_FAIL_IF) {
+		snprintf(err, sizeof(err), "too many --fail-if (at most %d)", FL_MAX_FAIL_IF);
+		return usage_error("report", err, NULL);
+	}
+	if (fl_threshold_parse(expr, &th[*n], err, sizeof(err)))
+		return usage_error_sep("report", "bad --fail-if", " ", err);
+	if (th[*n].relative)
+		return usage_error("report", "relative (%) thresholds are for 'flushlat diff'", expr);
+	(*n)++;
+	return 0;
+}
+
+/* Each verdict on stderr; FL_EXIT_THRESHOLD when one held, FL_EXIT_USAGE when one is unknown. */
+static int judge(const struct fl_threshold *th, int n, const struct fl_snapshot *s)
+{
+	int held = 0, unknown = 0;
+	char why[512];
+
+	for (int i = 0; i < n; i++) {
+		int r = fl_threshold_eval(&th[i], s, why, sizeof(why));
+
+		if (r)
+			fprintf(stderr, "flushlat report: %s\n", why);
+		held |= r == 1;
+		unknown |= r < 0;
+	}
+	return unknown ? FL_EXIT_USAGE : held ? FL_EXIT_THRESHOLD : FL_EXIT_OK;
+}
+
+/* The whole file for the HTML page: the run, the intervals, the last snapshot's JSON. */
+struct html_file {
+	struct fl_run run;
+	struct fl_heat heat;
+	struct json_object *last;
+	char heat_err[256]; /* why the intervals cannot be drawn ("" when they can) */
+};
+
+static int html_record(const struct fl_record *r, void *ctx, char *err, size_t errlen)
+{
+	struct html_file *f = ctx;
+
+	if (r->kind == FL_REC_SNAPSHOT) {
+		if (fl_run_add(&f->run, r->snap, err, errlen))
+			return -1;
+		json_object_put(f->last);
+		f->last = json_object_get(r->json);
+	}
+	/* the page is still worth having without a heat map: say why instead */
+	if (!f->heat_err[0] && fl_heat_add_record(r, &f->heat, f->heat_err, sizeof(f->heat_err)))
+		snprintf(f->heat_err + strlen(f->heat_err), sizeof(f->heat_err) - strlen(f->heat_err),
+			 " (line %zu)", r->lineno);
+	return 0;
+}
+
+static int report_html(const char *path, const struct fl_threshold *th, int nth,
+		       const struct fl_render_opts *o, struct strbuf *sb, struct fl_snapshot *run)
+{
+	struct html_file f = { .last = NULL };
+	struct fl_html_input in;
+	char err[512];
+	int ret;
+
+	fl_run_init(&f.run);
+	fl_heat_init(&f.heat);
+	ret = fl_json_file_read(path, html_record, &f, err, sizeof(err));
+
+	if (ret == 0 && !f.run.nsnapshots) {
+		snprintf(err, sizeof(err), "%s: no snapshot (only other records)", path);
+		ret = -1;
+	}
+	if (ret) {
+		fprintf(stderr, "flushlat report: %s\n", err);
+		json_object_put(f.last);
+		fl_heat_free(&f.heat);
+		fl_run_free(&f.run);
+		return -1;
+	}
+	in = (struct fl_html_input){
+		.file = path, .run = &f.run.s, .nsnapshots = f.run.nsnapshots,
+		.summed = f.run.delta, .heat = &f.heat, .last = f.last, .fail_if = th,
+		.nfail_if = nth, .render = o, .generator = "flushlat " FL_VERSION,
+		.heat_note = f.heat_err[0] && f.run.nsnapshots > 1 ? f.heat_err : NULL,
+	};
+	fl_render_html(&in, sb);
+	*run = f.run.s; /* the caller judges it and frees it */
+	json_object_put(f.last);
+	fl_heat_free(&f.heat);
+	return 0;
+}
+
 int fl_cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -111,23 +221,28 @@ int fl_cmd_report(int argc, char **argv)
 		{ "prefix", required_argument, NULL, 'P' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "label-set", required_argument, NULL, 'L' },
+		{ "fail-if", required_argument, NULL, 'F' },
+		{ "no-hist", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct fl_threshold th[FL_MAX_FAIL_IF];
 	struct fl_render_opts o;
 	enum fl_format fmt = FL_FMT_TEXT;
 	struct fl_snapshot s;
 	struct strbuf sb;
 	char err[512];
-	int c, ret;
+	int c, ret, nth = 0, html = 0;
 
 	fl_render_opts_default(&o);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (fl_format_parse(optarg, &fmt))
-				return usage_error("report", "--format must be text, prometheus or json",
+			html = !strcmp(optarg, "html");
+			if (!html && fl_format_parse(optarg, &fmt))
+				return usage_error("report",
+						   "--format must be text, prometheus, json or html",
 						   optarg);
 			break;
 		case 'c':
@@ -145,6 +260,13 @@ int fl_cmd_report(int argc, char **argv)
 			if (fl_label_set_parse(optarg, &o, err, sizeof(err)))
 				return usage_error_sep("report", "bad --label-set", " ", err);
 			break;
+		case 'F':
+			if ((ret = add_fail_if(th, &nth, optarg)))
+				return ret;
+			break;
+		case 'H':
+			o.hist = 0;
+			break;
 		case 'h':
 			report_usage(stdout);
 			return finish_output("report");
@@ -155,12 +277,21 @@ int fl_cmd_report(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error("report", "expected exactly one FILE.json", NULL);
-	if (fl_snapshot_load(argv[optind], &s, err, sizeof(err))) {
-		fprintf(stderr, "flushlat report: %s\n", err);
-		return FL_EXIT_USAGE;
-	}
 	strbuf_init(&sb);
-	fl_render(fmt, &s, &o, &sb);
+	if (html) {
+		if (report_html(argv[optind], th, nth, &o, &sb, &s)) {
+			strbuf_free(&sb);
+			return FL_EXIT_USAGE;
+		}
+	} else {
+		if (fl_snapshot_load(argv[optind], &s, err, sizeof(err))) {
+			fprintf(stderr, "flushlat report: %s\n", err);
+			strbuf_free(&sb);
+			return FL_EXIT_USAGE;
+		}
+		o.term_cols = fl_term_cols(STDOUT_FILENO);
+		fl_render(fmt, &s, &o, &sb);
+	}
 	if (sb.oom) {
 		fprintf(stderr, "flushlat report: out of memory\n");
 		ret = FL_EXIT_RUNTIME;
@@ -168,6 +299,8 @@ int fl_cmd_report(int argc, char **argv)
 		fputs(strbuf_str(&sb), stdout);
 		ret = finish_output("report");
 	}
+	if (ret == FL_EXIT_OK)
+		ret = judge(th, nth, &s);
 	strbuf_free(&sb);
 	fl_snapshot_free(&s);
 	return ret;
