@@ -344,7 +344,7 @@ static void heat_from(struct fl_heat *h, const char *path)
 
 static void test_heatmap(void **state)
 {
-	struct fl_snapshot cum[NIV], d[NIV];
+	struct fl_snapshot cum[NIV], d[NIV], prev_empty;
 	struct fl_heat hd, hc;
 	char *a, *b, extra[512], err[256];
 
@@ -379,6 +379,21 @@ static void test_heatmap(void **state)
 	assert_non_null(strstr(a, "time (s) since 2025-11-25 19:00:00 UTC"));
 	free(a);
 	free(b);
+	fl_heat_free(&hc);
+
+	/* an empty first interval (nothing flushed yet) is a column without cells */
+	fl_heat_init(&hc);
+	snap_init(&prev_empty);
+	prev_empty.taken_realtime_ns = d[0].taken_realtime_ns - 1000000000ULL;
+	prev_empty.delta = 1;
+	assert_int_equal(fl_heat_add_snapshot(&hc, &prev_empty, err, sizeof(err)), 0);
+	assert_int_equal(fl_heat_add_snapshot(&hc, &d[0], err, sizeof(err)), 0);
+	assert_int_equal(hc.niv, 2);
+	assert_int_equal(hc.ivs[0].n, 0);
+	a = svg_of(&hc, NULL);
+	assert_int_equal(count(a, "<rect class=\"cell\""), 1);
+	assert_non_null(strstr(a, "data-i=\"1\""));
+	free(a);
 	fl_heat_free(&hc);
 
 	/* refusals */

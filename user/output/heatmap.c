@@ -51,8 +51,8 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 	size_t c = *cap ? *cap : 64;
 	void *q;
 
-	if (need <= *cap)
-		return p;
+	if (need <= *cap && p)
+		return p; /* (a first call for 0 elements still allocates: NULL means failure) */
 	while (c < need)
 		c *= 2;
 	q = realloc(p, c * size);
@@ -461,8 +461,8 @@ static void x_ticks(const struct layout *L, struct strbuf *out)
 	const char *unit = div == 3600 ? "h" : div == 60 ? "min" : "s";
 	char label[96], start[32];
 
-	for (double s = 0; s <= span + 1e-9; s += step) {
-		double x = ML + s / span * PW;
+	for (long k = 0; k * step <= span + 1e-9; k++) {
+		double s = k * step, x = ML + s / span * PW;
 
 		snprintf(label, sizeof(label), "%g", s / div);
 		strbuf_printf(out, "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" stroke=\"#333\"/>\n",

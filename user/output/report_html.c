@@ -176,18 +176,24 @@ static void metric_cell(struct strbuf *out, const struct fl_metric *m, struct fl
 	strbuf_puts(out, "</td>");
 }
 
-/* The metric table, as --fail-if and diff know it. */
+/* The metric table, as --fail-if and diff know it, in rows that fit a page. */
+#define METRICS_PER_ROW 7
+
 static void metrics_table(const struct fl_html_input *in, struct strbuf *out)
 {
-	const struct fl_metric *m;
+	strbuf_puts(out, "<h2>Metrics</h2>\n<table class=\"metrics\">\n");
+	for (size_t row = 0; row < fl_nmetrics; row += METRICS_PER_ROW) {
+		size_t end = row + METRICS_PER_ROW < fl_nmetrics ? row + METRICS_PER_ROW : fl_nmetrics;
 
-	strbuf_puts(out, "<h2>Metrics</h2>\n<table class=\"metrics\">\n<tr>");
-	fl_for_each_metric(m)
-		tag_text(out, "<th>", m->name, "</th>");
-	strbuf_puts(out, "</tr>\n<tr>");
-	fl_for_each_metric(m)
-		metric_cell(out, m, fl_metric_value(m, in->run));
-	strbuf_puts(out, "</tr>\n</table>\n");
+		strbuf_puts(out, "<tr>");
+		for (size_t i = row; i < end; i++)
+			tag_text(out, "<th>", fl_metrics[i].name, "</th>");
+		strbuf_puts(out, "</tr>\n<tr>");
+		for (size_t i = row; i < end; i++)
+			metric_cell(out, &fl_metrics[i], fl_metric_value(&fl_metrics[i], in->run));
+		strbuf_puts(out, "</tr>\n");
+	}
+	strbuf_puts(out, "</table>\n");
 }
 
 /* ---- histogram ---------------------------------------------------------- */
@@ -211,9 +217,10 @@ static void histogram(const struct fl_html_input *in, struct strbuf *out)
 		dur(lo, sizeof(lo), fl_hist_row_lo(&rows[i]));
 		dur(hi, sizeof(hi), fl_hist_row_hi(&rows[i]));
 		strbuf_printf(out, "<tr><td>%s &ndash; %s</td><td class=\"n\">%llu</td>"
-			      "<td class=\"bar\"><div style=\"width:%.2f%%\"></div></td>"
-			      "<td class=\"mark\">%s%s</td></tr>\n", lo, hi,
-			      (unsigned long long)rows[i].count, rows[i].count ? pct : 0.0,
+			      "<td class=\"bar\">", lo, hi, (unsigned long long)rows[i].count);
+		if (rows[i].count) /* an empty row gets no bar at all */
+			strbuf_printf(out, "<div style=\"width:%.2f%%\"></div>", pct);
+		strbuf_printf(out, "</td><td class=\"mark\">%s%s</td></tr>\n",
 			      rows[i].marks & FL_HIST_MARK_P50 ? "p50 " : "",
 			      rows[i].marks & FL_HIST_MARK_P99 ? "p99" : "");
 	}
@@ -393,7 +400,7 @@ static size_t columns(struct json_object *const *rows, size_t nrows, const char 
 			size_t c;
 
 			(void)v;
-			for (c = 0; c < n && strcmp(cols[c], k); c++)
+			for (c = 0; c < n && strcmp(cols[c], k) != 0; c++)
 				;
 			if (c == n && n < max)
 				cols[n++] = k;
@@ -474,12 +481,14 @@ static void object_block(struct strbuf *out, struct json_object *o, int depth)
 	}
 }
 
+/* A named value; depth 0 is a section's own value, under the section's heading. */
 static void json_block(struct strbuf *out, const char *name, struct json_object *v, int depth)
 {
 	struct json_object *rows[MAX_TABLE_ROWS];
 	size_t n, total;
 
-	tag_text(out, depth ? "<h3>" : "<h3 class=\"top\">", name, "</h3>\n");
+	if (depth)
+		tag_text(out, "<h3>", name, "</h3>\n");
 	if (depth >= MAX_DEPTH) {
 		strbuf_puts(out, "<pre>");
 		esc(out, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY));
@@ -495,7 +504,7 @@ static void json_block(struct strbuf *out, const char *name, struct json_object 
 			rows[i] = json_object_array_get_idx(v, i);
 		rows_table(out, rows, NULL, n, total);
 	} else {
-		strbuf_puts(out, "<table><tr>");
+		tag_text(out, "<table><tr><th>", name, "</th>");
 		json_cell(out, name, v);
 		strbuf_puts(out, "</tr></table>\n");
 	}
@@ -519,10 +528,7 @@ static void anatomy(const struct fl_html_input *in, struct strbuf *out)
 		tag_text(out, "<h2>", keys[i].title, "</h2>\n");
 		if (in->nsnapshots > 1)
 			strbuf_puts(out, "<p class=\"note\">From the last snapshot in the file.</p>\n");
-		if (json_object_is_type(v, json_type_object))
-			object_block(out, v, 0);
-		else
-			json_block(out, keys[i].key, v, 0);
+		json_block(out, keys[i].key, v, 0);
 	}
 }
 
