@@ -957,10 +957,10 @@ class Tmux:
 
 WATCH_FIELDS = [
     r"^flushlat --watch: every 200 ms, \d\d:\d\d:\d\d \(Ctrl-C quits\)$",
-    r"^last \d+ ms: \d+ flushes, [\d.]+/s, p50 [\d.]+ [mu]s, p99 [\d.]+ [mu]s, max \u2264?[\d.]+ [mu]s$",
-    r"^whole run: \d+ flushes in [\d.]+ m?s, p50 [\d.]+ [mu]s, p99 [\d.]+ [mu]s, max [\d.]+ [mu]s$",
+    r"^last [\d.]+ m?s: \d+ flushes, [\d.]+/s, p50 [\d.]+ [mu]?s, p99 [\d.]+ [mu]?s, max \u2264?[\d.]+ [mu]?s$",
+    r"^whole run: \d+ flushes in [\d.]+ m?s, p50 [\d.]+ [mu]?s, p99 [\d.]+ [mu]?s, max [\d.]+ [mu]?s$",
     r"^in flight: \d+(, oldest [\d.]+ \S+)?; unmatched \d+, dropped \d+$",
-    r"^p99 trend: last [\d.]+ m?s, \d+ intervals? per mark, [\d.]+ [mu]s \.\. [\d.]+ [mu]s \(log scale\)$",
+    r"^p99 trend: last [\d.]+ (m?s|min), \d+ intervals? per mark, [\d.]+ [mu]?s \.\. [\d.]+ [mu]?s \(log scale\)$",
     r"^[\u2581-\u2588 ]+$",
     r"^heat strips: one line per interval, newest last; \u2591\u2592\u2593\u2588 = more flushes$",
     r"^ {10}\d",
