@@ -4,8 +4,8 @@
  * a log y axis, colour = count) as one SVG.
  *
  * Rows are whole log-linear buckets merged per octave (8, 4, 2 or 1 rows per
- * power of two, the finest that keeps the picture under about 100 rows), so
- * every cell's count is exact.  Colours follow the log of the count, so a
+ * power of two, the finest that keeps the picture at 48 rows or fewer, but
+ * for data spanning more than 24 octaves), so every cell's count is exact.  Colours follow the log of the count, so a
  * lone outlier is as visible as the mode.  Cells are positioned on a true
  * log scale from their bucket bounds.
  */

@@ -3,7 +3,7 @@
  * The histogram as people read it: the 976 log-linear buckets
  * (include/flushlat/hist.h) merged into a few rows -- about one per power of
  * two, split where the data is dense -- with the rows holding p50 and p99
- * marked; and those rows drawn as text bars (the text report) .  The octave
+ * marked; and those rows drawn as text bars (the text report).  The octave
  * geometry here is shared by every picture (text, HTML, heat map, --watch).
  */
 #ifndef FLUSHLAT_HIST_TEXT_H
