@@ -334,6 +334,21 @@ static void svg_text(struct strbuf *out, double x, double y, const char *attrs, 
 	strbuf_puts(out, "</text>\n");
 }
 
+/* A cell on whole pixels: neighbours share their edges exactly (no seams once
+ * a renderer snaps them), and a cell is never less than one pixel. */
+struct box {
+	long x, y, w, h;
+};
+
+static struct box pixels(double x0, double ytop, double x1, double ybot)
+{
+	struct box b = { lround(x0), lround(ytop), lround(x1), lround(ybot) };
+
+	b.w = b.w > b.x ? b.w - b.x : 1;
+	b.h = b.h > b.y ? b.h - b.y : 1;
+	return b;
+}
+
 static void draw_cells(const struct fl_heat *h, const struct layout *L, struct strbuf *out)
 {
 	char fill[8], lo[32], hi[32];
@@ -346,16 +361,16 @@ static void draw_cells(const struct fl_heat *h, const struct layout *L, struct s
 		double s0 = (double)(t0 - L->t_start) / 1e9, s1 = (double)(t1 - L->t_start) / 1e9;
 
 		for (size_t k = 0; next_cell(h, L, &h->ivs[i], &k, &c);) {
-			double ytop = y_of(L, c.hi), ybot = y_of(L, c.lo);
+			struct box b = pixels(x0, y_of(L, c.hi), x1, y_of(L, c.lo));
 
 			colour(fill, sizeof(fill), c.count, L->cmax);
 			fmt_duration(lo, sizeof(lo), c.lo);
 			fmt_duration(hi, sizeof(hi), c.hi);
-			strbuf_printf(out, "<rect class=\"cell\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-				      "height=\"%.2f\" fill=\"%s\" data-i=\"%zu\" data-lo=\"%llu\" "
+			strbuf_printf(out, "<rect class=\"cell\" x=\"%ld\" y=\"%ld\" width=\"%ld\" "
+				      "height=\"%ld\" fill=\"%s\" data-i=\"%zu\" data-lo=\"%llu\" "
 				      "data-hi=\"%llu\" data-n=\"%llu\"><title>%.3f-%.3f s, %s - %s: "
 				      "%llu flush%s</title></rect>\n",
-				      x0, ytop, x1 - x0, ybot - ytop, fill, i,
+				      b.x, b.y, b.w, b.h, fill, i,
 				      (unsigned long long)c.lo, (unsigned long long)c.hi,
 				      (unsigned long long)c.count, s0, s1, lo, hi,
 				      (unsigned long long)c.count, c.count == 1 ? "" : "es");
