@@ -18,7 +18,7 @@
 #include "render.h"
 #include "report_html.h"
 #include "snapshot_read.h"
-#include "watch_view.h"
+#include "live_view.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +26,7 @@ struct ctx {
 	struct fl_run run;
 	struct fl_heat heat;
 	struct json_object *last;
-	struct fl_watch *watch;
+	struct fl_live *watch;
 	int heat_failed;
 };
 
@@ -39,7 +39,7 @@ static int record(const struct fl_record *r, void *arg, char *err, size_t errlen
 			return -1;
 		json_object_put(c->last);
 		c->last = json_object_get(r->json);
-		fl_watch_add(c->watch, r->snap, r->snap, 1000000000ULL, r->snap->taken_ns);
+		fl_live_add(c->watch, r->snap, r->snap, 1000000000ULL, r->snap->taken_ns);
 	}
 	if (!c->heat_failed && fl_heat_add_record(r, &c->heat, err, errlen))
 		c->heat_failed = 1;
@@ -48,7 +48,7 @@ static int record(const struct fl_record *r, void *arg, char *err, size_t errlen
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct fl_watch watch;
+	static struct fl_live watch;
 	struct ctx c = { .watch = &watch };
 	struct fl_render_opts o;
 	struct fl_html_input in;
@@ -64,13 +64,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fl_run_init(&c.run);
 	fl_heat_init(&c.heat);
-	fl_watch_init(&watch, 0.5, size & 1);
+	fl_live_init(&watch, 0.5, size & 1);
 	fl_render_opts_default(&o);
 	strbuf_init(&sb);
 	if (fl_json_stream_read(f, "fuzz", record, &c, err, sizeof(err)) == 0 && c.run.nsnapshots) {
 		for (int cols = 0; cols <= 120; cols += 40) {
 			fl_render_hist_text(&c.run.s, cols, &sb);
-			fl_watch_frame(&watch, cols, 24, 1764097200000000000ULL, &sb);
+			fl_live_frame(&watch, cols, 24, 1764097200000000000ULL, &sb);
 		}
 		if (c.heat.niv >= 2)
 			fl_heatmap_svg(&c.heat, &ho, &sb);

@@ -23,7 +23,7 @@
 #include "report_html.h"
 #include "snapfix.h"
 #include "snapshot_read.h"
-#include "watch_view.h"
+#include "live_view.h"
 #include "xml.h"
 
 static char dir[] = "/tmp/flushlat_pictures_XXXXXX";
@@ -517,13 +517,13 @@ static void test_html(void **state)
 
 /* ---- the --watch frame ---------------------------------------------------- */
 
-static char *frame(const struct fl_watch *w, int cols, int rows)
+static char *frame(const struct fl_live *w, int cols, int rows)
 {
 	struct strbuf sb;
 	char *r;
 
 	strbuf_init(&sb);
-	fl_watch_frame(w, cols, rows, 1764097230000000000ULL, &sb);
+	fl_live_frame(w, cols, rows, 1764097230000000000ULL, &sb);
 	assert_false(sb.oom);
 	r = strdup(strbuf_str(&sb));
 	strbuf_free(&sb);
@@ -551,7 +551,7 @@ static void measure(const char *txt, int *width, int *nlines)
 static void test_watch(void **state)
 {
 	struct fl_snapshot cum[NIV], d[NIV];
-	struct fl_watch *w = malloc(sizeof(*w));
+	struct fl_live *w = malloc(sizeof(*w));
 	char *txt;
 	int width, nlines;
 
@@ -560,7 +560,7 @@ static void test_watch(void **state)
 	setenv("TZ", "UTC", 1);
 	tzset();
 	make_run(cum, d);
-	fl_watch_init(w, 1.0, 0);
+	fl_live_init(w, 1.0, 0);
 	txt = frame(w, 80, 24);
 	assert_string_equal(txt,
 		"flushlat --watch: every 1.00 s, 19:00:30 (Ctrl-C quits)\n"
@@ -572,7 +572,7 @@ static void test_watch(void **state)
 		"heat strips: one line per interval, newest last; .:#@ = more flushes\n");
 	free(txt);
 	for (int i = 0; i < NIV; i++)
-		fl_watch_add(w, &cum[i], &d[i], 1000000000ULL, (uint64_t)(i + 1) * 1000000000ULL);
+		fl_live_add(w, &cum[i], &d[i], 1000000000ULL, (uint64_t)(i + 1) * 1000000000ULL);
 	txt = frame(w, 80, 24);
 	/*
 	 * Interval 3 (1.50 .. 1.56 ms) moved neither extreme: its percentiles are

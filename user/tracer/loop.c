@@ -15,7 +15,7 @@
 
 #include "render.h"
 #include "term.h"
-#include "watch.h"
+#include "live.h"
 
 enum { P_SIG, P_TARGET, P_CHILD, P_INTERVAL, P_DURATION, P_NR };
 
@@ -34,7 +34,7 @@ static void loop_signals(const struct fl_session *t, sigset_t *set)
 {
 	stop_signals(set);
 	if (t->o.watch)
-		fl_watch_sigset(set);
+		fl_live_sigset(set);
 }
 
 int fl_loop_block_signals(const struct fl_session *t)
@@ -73,8 +73,8 @@ static int tick(struct fl_session *t, struct fl_snapshot *prev)
 	struct fl_snapshot cur, d;
 	int err;
 
-	if (t->watch)
-		return fl_watch_tick(t, prev);
+	if (t->live)
+		return fl_live_tick(t, prev);
 	err = fl_reader_read(&t->reader, t->consumer, &cur);
 	if (err) {
 		fprintf(stderr, "flushlat: cannot read the BPF maps: %s\n", strerror(-err));
@@ -205,7 +205,7 @@ int fl_loop_run(struct fl_session *t, struct fl_snapshot *prev)
 		if (l.p[P_SIG].revents) {
 			int sig = read_signal(l.p[P_SIG].fd);
 
-			if (sig && !fl_watch_signal(t, sig)) {
+			if (sig && !fl_live_signal(t, sig)) {
 				if (!stop_sig)
 					stop_sig = sig;
 				stop(t, &l, sig);

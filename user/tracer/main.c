@@ -31,7 +31,7 @@
 #include "loop.h"
 #include "report.h"
 #include "session.h"
-#include "watch.h"
+#include "live.h"
 
 static int verbose;
 
@@ -173,7 +173,7 @@ static int open_output(struct fl_session *t)
 
 static void cleanup(struct fl_session *t)
 {
-	fl_watch_stop(t); /* the terminal first: messages below must be seen */
+	fl_live_stop(t); /* the terminal first: messages below must be seen */
 	if (t->http)
 		fl_http_stop(t->http);
 	if (t->http_fd >= 0)
@@ -232,10 +232,10 @@ static int start(struct fl_session *t)
 		t->nlinks == 1 ? "" : "s", t->targets.n, t->targets.n == 1 ? "" : "s",
 		t->o.listen ? ", serving /metrics" : "");
 	/* the live view is up before CMD runs: a failure cannot leave CMD behind */
-	if (fl_watch_start(t))
+	if (fl_live_start(t))
 		return -1;
 	if (t->child.pid && fl_child_release(&t->child)) {
-		fl_watch_stop(t);
+		fl_live_stop(t);
 		fprintf(stderr, "flushlat: the command exited before it could start\n");
 		return -1;
 	}
@@ -247,7 +247,7 @@ static int run(struct fl_session *t, struct fl_snapshot *prev)
 {
 	int err = fl_loop_run(t, prev);
 
-	fl_watch_stop(t);
+	fl_live_stop(t);
 	return err ? -1 : final_report(t, prev);
 }
 
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 		printf("flushlat %s\n", FL_VERSION);
 		return fflush(stdout) || ferror(stdout) ? FL_EXIT_RUNTIME : FL_EXIT_OK;
 	}
-	if (fl_watch_check(&t.o))
+	if (fl_live_check(&t.o))
 		return FL_EXIT_USAGE;
 	verbose = t.o.verbose;
 	libbpf_set_print(print_fn);

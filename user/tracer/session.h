@@ -17,7 +17,7 @@
 #include "reader.h"
 
 struct fl_http;
-struct fl_watch_ui;
+struct fl_live_ui;
 struct flushlat;
 struct bpf_link;
 
@@ -38,7 +38,7 @@ struct fl_session {
 	struct fl_child child; /* -- CMD */
 	int pidfd;       /* -p: readable once the target exits (zombie included) */
 	char exe[PATH_MAX]; /* -b PATH or the resolved CMD */
-	struct fl_watch_ui *watch; /* --watch: the live view, while it is up */
+	struct fl_live_ui *live; /* --watch: the live view, while it is up */
 };
 
 /* targets.c: the files carrying the probes (-p, -b, -- CMD, --lib); one message on failure. */

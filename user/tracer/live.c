@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * watch.c - --watch: the live view (output/watch_view.c) on stdout.
+ * live.c - --watch: the live view (output/live_view.c) on stdout.
  *
  * Each frame is written with one write(): cursor home, every line followed
  * by "erase to end of line", then "erase below", so a redraw never flickers
  * and a smaller frame leaves nothing behind.  The interval values are the
  * difference of two cumulative readings (the maps are never reset).
  */
-#include "watch.h"
+#include "live.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "term.h"
-#include "watch_view.h"
+#include "live_view.h"
 
-struct fl_watch_ui {
-	struct fl_watch view;
+struct fl_live_ui {
+	struct fl_live view;
 	int fd;
 	int on_screen;       /* the alternate screen is up */
 	uint64_t start_ns;   /* CLOCK_MONOTONIC at the start */
@@ -34,7 +34,7 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-int fl_watch_check(const struct fl_opts *o)
+int fl_live_check(const struct fl_opts *o)
 {
 	if (o->watch && !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "flushlat: --watch needs a terminal, and stdout is not one "
@@ -44,7 +44,7 @@ int fl_watch_check(const struct fl_opts *o)
 	return 0;
 }
 
-void fl_watch_sigset(sigset_t *set)
+void fl_live_sigset(sigset_t *set)
 {
 	sigaddset(set, SIGWINCH);
 	sigaddset(set, SIGTSTP);
@@ -52,7 +52,7 @@ void fl_watch_sigset(sigset_t *set)
 }
 
 /* The frame at the terminal's current size, as terminal output. */
-static int draw(struct fl_watch_ui *w)
+static int draw(struct fl_live_ui *w)
 {
 	struct strbuf frame, tty;
 	int cols = 80, rows = 24, err;
@@ -63,7 +63,7 @@ static int draw(struct fl_watch_ui *w)
 	strbuf_init(&tty);
 	/* the last column stays free: a line reaching it would wrap, or lose its
 	 * last character to the "erase to end of line" that follows */
-	fl_watch_frame(&w->view, cols - 1, rows, clock_ns(CLOCK_REALTIME), &frame);
+	fl_live_frame(&w->view, cols - 1, rows, clock_ns(CLOCK_REALTIME), &frame);
 	strbuf_puts(&tty, "\033[H");
 	for (p = strbuf_str(&frame); *p;) {
 		const char *nl = strchr(p, '\n');
@@ -86,14 +86,14 @@ static int draw(struct fl_watch_ui *w)
 /* Back to the main screen, with the reason on it. */
 static int fail(struct fl_session *t, const char *what, int err)
 {
-	fl_watch_stop(t);
+	fl_live_stop(t);
 	fprintf(stderr, "flushlat: --watch: %s: %s\n", what, strerror(err));
 	return -1;
 }
 
-int fl_watch_start(struct fl_session *t)
+int fl_live_start(struct fl_session *t)
 {
-	struct fl_watch_ui *w;
+	struct fl_live_ui *w;
 
 	if (!t->o.watch)
 		return 0;
@@ -102,10 +102,10 @@ int fl_watch_start(struct fl_session *t)
 		fprintf(stderr, "flushlat: --watch: out of memory\n");
 		return -1;
 	}
-	fl_watch_init(&w->view, t->o.interval, fl_term_utf8());
+	fl_live_init(&w->view, t->o.interval, fl_term_utf8());
 	w->fd = STDOUT_FILENO;
 	w->start_ns = clock_ns(CLOCK_MONOTONIC);
-	t->watch = w;
+	t->live = w;
 	fflush(stdout);
 	if (fl_term_enter(w->fd))
 		return fail(t, "cannot write to the terminal", errno);
@@ -115,9 +115,9 @@ int fl_watch_start(struct fl_session *t)
 	return 0;
 }
 
-int fl_watch_tick(struct fl_session *t, struct fl_snapshot *prev)
+int fl_live_tick(struct fl_session *t, struct fl_snapshot *prev)
 {
-	struct fl_watch_ui *w = t->watch;
+	struct fl_live_ui *w = t->live;
 	struct fl_snapshot cur, d;
 	uint64_t from;
 	int err;
@@ -130,7 +130,7 @@ int fl_watch_tick(struct fl_session *t, struct fl_snapshot *prev)
 		return fail(t, "cannot compute the interval", ENOMEM);
 	}
 	from = prev->taken_ns ? prev->taken_ns : w->start_ns;
-	fl_watch_add(&w->view, &cur, &d, cur.taken_ns - from, cur.taken_ns - w->start_ns);
+	fl_live_add(&w->view, &cur, &d, cur.taken_ns - from, cur.taken_ns - w->start_ns);
 	fl_snapshot_free(&d);
 	fl_snapshot_free(prev);
 	*prev = cur;
@@ -139,9 +139,9 @@ int fl_watch_tick(struct fl_session *t, struct fl_snapshot *prev)
 	return 0;
 }
 
-int fl_watch_signal(struct fl_session *t, int sig)
+int fl_live_signal(struct fl_session *t, int sig)
 {
-	struct fl_watch_ui *w = t->watch;
+	struct fl_live_ui *w = t->live;
 
 	if (sig != SIGWINCH && sig != SIGTSTP && sig != SIGCONT)
 		return 0;
@@ -164,9 +164,9 @@ int fl_watch_signal(struct fl_session *t, int sig)
 	return 1;
 }
 
-void fl_watch_stop(struct fl_session *t)
+void fl_live_stop(struct fl_session *t)
 {
-	struct fl_watch_ui *w = t->watch;
+	struct fl_live_ui *w = t->live;
 
 	if (!w)
 		return;
@@ -174,5 +174,5 @@ void fl_watch_stop(struct fl_session *t)
 		fl_term_leave(w->fd);
 	fl_snapshot_free(&w->view.run);
 	free(w);
-	t->watch = NULL;
+	t->live = NULL;
 }

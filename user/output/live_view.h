@@ -5,8 +5,8 @@
  * per interval (a spectrogram: latency across, one line per interval).
  * Pure: the tracer feeds readings in and puts the frame on the terminal.
  */
-#ifndef FLUSHLAT_WATCH_VIEW_H
-#define FLUSHLAT_WATCH_VIEW_H
+#ifndef FLUSHLAT_LIVE_VIEW_H
+#define FLUSHLAT_LIVE_VIEW_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,15 +16,15 @@
 #include "strbuf.h"
 
 /* Intervals remembered for the sparkline, and for the heat strips. */
-#define FL_WATCH_HISTORY 8192
-#define FL_WATCH_STRIPS 256
+#define FL_LIVE_HISTORY 8192
+#define FL_LIVE_STRIPS 256
 /* The sparkline covers up to this much time (several intervals per mark when needed). */
-#define FL_WATCH_SPARK_NS (300ULL * 1000000000ULL)
+#define FL_LIVE_SPARK_NS (300ULL * 1000000000ULL)
 /* Heat strip resolution: quarter octaves. */
-#define FL_WATCH_QPER 4
-#define FL_WATCH_QBINS (FL_HIST_OCTAVES * FL_WATCH_QPER)
+#define FL_LIVE_QPER 4
+#define FL_LIVE_QBINS (FL_HIST_OCTAVES * FL_LIVE_QPER)
 
-struct fl_watch_iv {
+struct fl_live_iv {
 	uint64_t end_ns;   /* CLOCK_REALTIME at its end */
 	uint64_t len_ns;   /* its length */
 	uint64_t samples;
@@ -33,18 +33,18 @@ struct fl_watch_iv {
 	uint64_t max_hi;
 };
 
-struct fl_watch {
+struct fl_live {
 	double interval_s;
-	struct fl_watch_iv iv[FL_WATCH_HISTORY]; /* a ring */
+	struct fl_live_iv iv[FL_LIVE_HISTORY]; /* a ring */
 	size_t niv;                              /* intervals seen (the ring holds the last ones) */
-	uint32_t strip[FL_WATCH_STRIPS][FL_WATCH_QBINS]; /* ring, by the same index */
+	uint32_t strip[FL_LIVE_STRIPS][FL_LIVE_QBINS]; /* ring, by the same index */
 	struct fl_snapshot run;                  /* the last cumulative reading, no processes */
 	uint64_t run_len_ns;                     /* time since the start */
 	int utf8;                                /* block characters; else ASCII */
 };
 
 /* w is large (allocate it); interval_s is --interval. */
-void fl_watch_init(struct fl_watch *w, double interval_s, int utf8);
+void fl_live_init(struct fl_live *w, double interval_s, int utf8);
 /*
  * One interval: cur the cumulative reading, d the interval (fl_snapshot_delta
  * of cur and the previous reading), len_ns its length, run_ns the time since
@@ -52,18 +52,18 @@ void fl_watch_init(struct fl_watch *w, double interval_s, int utf8);
  * the run's max; always once the BPF side reports per-interval extremes),
  * else bounded by its highest bucket and the run's max.
  */
-void fl_watch_add(struct fl_watch *w, const struct fl_snapshot *cur, const struct fl_snapshot *d,
+void fl_live_add(struct fl_live *w, const struct fl_snapshot *cur, const struct fl_snapshot *d,
 		  uint64_t len_ns, uint64_t run_ns);
 /*
  * The frame for a cols x rows terminal: at most rows lines, each at most cols
  * columns wide (no line wraps), each ending in '\n'.  now_ns (CLOCK_REALTIME)
  * is shown in the header; times are local.
  */
-void fl_watch_frame(const struct fl_watch *w, int cols, int rows, uint64_t now_ns,
+void fl_live_frame(const struct fl_live *w, int cols, int rows, uint64_t now_ns,
 		    struct strbuf *out);
 
 /* Bin of a bucket in the heat strips (quarter octaves), and its lowest value. */
-uint32_t fl_watch_qbin(uint32_t bucket);
-uint64_t fl_watch_qbin_lo(uint32_t qbin);
+uint32_t fl_live_qbin(uint32_t bucket);
+uint64_t fl_live_qbin_lo(uint32_t qbin);
 
-#endif /* FLUSHLAT_WATCH_VIEW_H */
+#endif /* FLUSHLAT_LIVE_VIEW_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * watch_view.c - the --watch frame.
+ * live_view.c - the --watch frame.
  *
  * Interval values come from the difference of two cumulative readings: the
  * count, rate and percentiles of an interval are exact to the histogram's
@@ -10,7 +10,7 @@
  * not vanish in an average) on a log scale; the heat strips share one colour
  * scale (log of the count), so a quiet interval looks quiet.
  */
-#include "watch_view.h"
+#include "live_view.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -30,7 +30,7 @@ static const char *const shade_ascii[] = { " ", ".", ":", "#", "@" };
 
 #define TIME_W 10 /* "12:34:56  " before a heat strip */
 
-void fl_watch_init(struct fl_watch *w, double interval_s, int utf8)
+void fl_live_init(struct fl_live *w, double interval_s, int utf8)
 {
 	memset(w, 0, sizeof(*w));
 	w->interval_s = interval_s;
@@ -38,27 +38,27 @@ void fl_watch_init(struct fl_watch *w, double interval_s, int utf8)
 	fl_snapshot_init(&w->run);
 }
 
-uint32_t fl_watch_qbin(uint32_t bucket)
+uint32_t fl_live_qbin(uint32_t bucket)
 {
 	uint32_t o = fl_hist_octave(bucket), first, n, parts;
 
 	fl_hist_octave_span(o, &first, &n);
-	parts = n < FL_WATCH_QPER ? n : FL_WATCH_QPER;
-	return o * FL_WATCH_QPER + (bucket - first) / (n / parts);
+	parts = n < FL_LIVE_QPER ? n : FL_LIVE_QPER;
+	return o * FL_LIVE_QPER + (bucket - first) / (n / parts);
 }
 
-/* Parts of octave o in the heat strips (fewer than FL_WATCH_QPER in the smallest). */
+/* Parts of octave o in the heat strips (fewer than FL_LIVE_QPER in the smallest). */
 static uint32_t qparts(uint32_t o)
 {
 	uint32_t first, n;
 
 	fl_hist_octave_span(o, &first, &n);
-	return n < FL_WATCH_QPER ? n : FL_WATCH_QPER;
+	return n < FL_LIVE_QPER ? n : FL_LIVE_QPER;
 }
 
-uint64_t fl_watch_qbin_lo(uint32_t q)
+uint64_t fl_live_qbin_lo(uint32_t q)
 {
-	uint32_t o = q / FL_WATCH_QPER, part = q % FL_WATCH_QPER, first, n;
+	uint32_t o = q / FL_LIVE_QPER, part = q % FL_LIVE_QPER, first, n;
 
 	fl_hist_octave_span(o, &first, &n);
 	return fl_hist_bucket_lo(first + part * (n / qparts(o)));
@@ -93,12 +93,12 @@ static void interval_max(const struct fl_snapshot *d, const struct fl_snapshot *
 		*lo = *hi;
 }
 
-void fl_watch_add(struct fl_watch *w, const struct fl_snapshot *cur, const struct fl_snapshot *d,
+void fl_live_add(struct fl_live *w, const struct fl_snapshot *cur, const struct fl_snapshot *d,
 		  uint64_t len_ns, uint64_t run_ns)
 {
-	size_t slot = w->niv % FL_WATCH_HISTORY;
-	struct fl_watch_iv *iv = &w->iv[slot];
-	uint32_t *strip = w->strip[w->niv % FL_WATCH_STRIPS];
+	size_t slot = w->niv % FL_LIVE_HISTORY;
+	struct fl_live_iv *iv = &w->iv[slot];
+	uint32_t *strip = w->strip[w->niv % FL_LIVE_STRIPS];
 
 	memset(iv, 0, sizeof(*iv));
 	iv->end_ns = cur->taken_realtime_ns;
@@ -116,7 +116,7 @@ void fl_watch_add(struct fl_watch *w, const struct fl_snapshot *cur, const struc
 
 		if (!d->hist[b])
 			continue;
-		q = fl_watch_qbin(b);
+		q = fl_live_qbin(b);
 		v = (uint64_t)strip[q] + d->hist[b];
 		strip[q] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 	}
@@ -166,12 +166,12 @@ static void local_hms(char *buf, size_t len, uint64_t realtime_ns)
 		snprintf(buf, len, "--:--:--");
 }
 
-static const struct fl_watch_iv *nth_last(const struct fl_watch *w, size_t k)
+static const struct fl_live_iv *nth_last(const struct fl_live *w, size_t k)
 {
-	return &w->iv[(w->niv - 1 - k) % FL_WATCH_HISTORY];
+	return &w->iv[(w->niv - 1 - k) % FL_LIVE_HISTORY];
 }
 
-static void header(const struct fl_watch *w, uint64_t now_ns, struct strbuf *l)
+static void header(const struct fl_live *w, uint64_t now_ns, struct strbuf *l)
 {
 	char at[16], every[32];
 
@@ -180,7 +180,7 @@ static void header(const struct fl_watch *w, uint64_t now_ns, struct strbuf *l)
 	strbuf_printf(l, "flushlat --watch: every %s, %s (Ctrl-C quits)", every, at);
 }
 
-static void max_str(const struct fl_watch *w, char *buf, size_t len, uint64_t lo, uint64_t hi)
+static void max_str(const struct fl_live *w, char *buf, size_t len, uint64_t lo, uint64_t hi)
 {
 	char v[32];
 
@@ -191,9 +191,9 @@ static void max_str(const struct fl_watch *w, char *buf, size_t len, uint64_t lo
 		snprintf(buf, len, "max %s%s", w->utf8 ? "\u2264" : "<=", v);
 }
 
-static void last_interval(const struct fl_watch *w, struct strbuf *l)
+static void last_interval(const struct fl_live *w, struct strbuf *l)
 {
-	const struct fl_watch_iv *iv;
+	const struct fl_live_iv *iv;
 	char len[32], a[32], b[32], m[48];
 
 	if (!w->niv) {
@@ -213,7 +213,7 @@ static void last_interval(const struct fl_watch *w, struct strbuf *l)
 	strbuf_printf(l, ", p50 %s, p99 %s, %s", a, b, m);
 }
 
-static void whole_run(const struct fl_watch *w, struct strbuf *l)
+static void whole_run(const struct fl_live *w, struct strbuf *l)
 {
 	const struct duration64 *f = &w->run.ms.maintenance_meta_flush;
 	char a[32], b[32], m[32], len[32];
@@ -228,7 +228,7 @@ static void whole_run(const struct fl_watch *w, struct strbuf *l)
 	strbuf_printf(l, ", p50 %s, p99 %s, max %s", a, b, m);
 }
 
-static void in_flight(const struct fl_watch *w, struct strbuf *l)
+static void in_flight(const struct fl_live *w, struct strbuf *l)
 {
 	char age[32];
 
@@ -249,17 +249,17 @@ static void in_flight(const struct fl_watch *w, struct strbuf *l)
 /* ---- sparkline ---------------------------------------------------------- */
 
 /* The p99 sparkline: label line and mark line. */
-static void sparkline(const struct fl_watch *w, int cols, struct strbuf *label, struct strbuf *marks)
+static void sparkline(const struct fl_live *w, int cols, struct strbuf *label, struct strbuf *marks)
 {
-	size_t have = w->niv < FL_WATCH_HISTORY ? w->niv : FL_WATCH_HISTORY, width, group, n;
-	size_t want = (size_t)ceil((double)FL_WATCH_SPARK_NS / 1e9 / w->interval_s);
+	size_t have = w->niv < FL_LIVE_HISTORY ? w->niv : FL_LIVE_HISTORY, width, group, n;
+	size_t want = (size_t)ceil((double)FL_LIVE_SPARK_NS / 1e9 / w->interval_s);
 	uint64_t lo = UINT64_MAX, hi = 0, vals[512];
 	char a[32], b[32], span[32];
 
 	width = cols > 2 ? (size_t)cols - 1 : 1;
 	width = width < 512 ? width : 512;
-	if (want > FL_WATCH_HISTORY)
-		want = FL_WATCH_HISTORY;
+	if (want > FL_LIVE_HISTORY)
+		want = FL_LIVE_HISTORY;
 	/* one mark per interval while they fit; grouped as the history grows */
 	want = have < want ? have : want;
 	group = (want + width - 1) / width;
@@ -271,7 +271,7 @@ static void sparkline(const struct fl_watch *w, int cols, struct strbuf *label, 
 		uint64_t v = 0;
 
 		for (size_t k = 0; k < group && g * group + k < have; k++) {
-			const struct fl_watch_iv *iv = nth_last(w, g * group + k);
+			const struct fl_live_iv *iv = nth_last(w, g * group + k);
 
 			v = iv->samples && iv->p99 > v ? iv->p99 : v;
 		}
@@ -318,7 +318,7 @@ struct strips {
 
 static int strip_col(const struct strips *S, uint32_t q)
 {
-	uint32_t o = q / FL_WATCH_QPER, part = q % FL_WATCH_QPER;
+	uint32_t o = q / FL_LIVE_QPER, part = q % FL_LIVE_QPER;
 	long c;
 
 	if (o < S->lo_oct)
@@ -328,24 +328,24 @@ static int strip_col(const struct strips *S, uint32_t q)
 }
 
 /* Columns over the strips shown (the last nshow): the range their flushes span. */
-static int strips_layout(const struct fl_watch *w, size_t nshow, int avail, struct strips *S)
+static int strips_layout(const struct fl_live *w, size_t nshow, int avail, struct strips *S)
 {
-	uint32_t lo = FL_WATCH_QBINS, hi = 0, span;
+	uint32_t lo = FL_LIVE_QBINS, hi = 0, span;
 
 	for (size_t k = 0; k < nshow; k++) {
-		const uint32_t *s = w->strip[(w->niv - 1 - k) % FL_WATCH_STRIPS];
+		const uint32_t *s = w->strip[(w->niv - 1 - k) % FL_LIVE_STRIPS];
 
-		for (uint32_t q = 0; q < FL_WATCH_QBINS; q++) {
+		for (uint32_t q = 0; q < FL_LIVE_QBINS; q++) {
 			if (!s[q])
 				continue;
 			lo = q < lo ? q : lo;
 			hi = q > hi ? q : hi;
 		}
 	}
-	if (lo == FL_WATCH_QBINS || avail < 1)
+	if (lo == FL_LIVE_QBINS || avail < 1)
 		return -1;
-	lo /= FL_WATCH_QPER;
-	hi /= FL_WATCH_QPER;
+	lo /= FL_LIVE_QPER;
+	hi /= FL_LIVE_QPER;
 	span = hi - lo + 1;
 	S->per_oct = span * 4 <= (uint32_t)avail ? 4 : span * 2 <= (uint32_t)avail ? 2 : 1;
 	if (span > (uint32_t)avail) {
@@ -356,10 +356,10 @@ static int strips_layout(const struct fl_watch *w, size_t nshow, int avail, stru
 	S->ncols = (int)(span * S->per_oct);
 	S->cmax = 0;
 	for (size_t k = 0; k < nshow; k++) {
-		const uint32_t *s = w->strip[(w->niv - 1 - k) % FL_WATCH_STRIPS];
-		uint64_t cols[FL_WATCH_QBINS] = { 0 };
+		const uint32_t *s = w->strip[(w->niv - 1 - k) % FL_LIVE_STRIPS];
+		uint64_t cols[FL_LIVE_QBINS] = { 0 };
 
-		for (uint32_t q = 0; q < FL_WATCH_QBINS; q++)
+		for (uint32_t q = 0; q < FL_LIVE_QBINS; q++)
 			if (s[q])
 				cols[strip_col(S, q)] += s[q];
 		for (int c = 0; c < S->ncols; c++)
@@ -398,7 +398,7 @@ static void strip_axis(const struct strips *S, struct strbuf *l)
 
 		if (c < next)
 			continue;
-		short_dur(label, sizeof(label), fl_watch_qbin_lo(o * FL_WATCH_QPER));
+		short_dur(label, sizeof(label), fl_live_qbin_lo(o * FL_LIVE_QPER));
 		w = strlen(label);
 		if (TIME_W + (size_t)c + w >= sizeof(line))
 			break;
@@ -409,14 +409,14 @@ static void strip_axis(const struct strips *S, struct strbuf *l)
 	strbuf_append(l, line, n < sizeof(line) ? n : sizeof(line));
 }
 
-static void strip_line(const struct fl_watch *w, const struct strips *S, size_t k,
+static void strip_line(const struct fl_live *w, const struct strips *S, size_t k,
 		       struct strbuf *l)
 {
-	const uint32_t *s = w->strip[(w->niv - 1 - k) % FL_WATCH_STRIPS];
-	uint64_t cols[FL_WATCH_QBINS] = { 0 };
+	const uint32_t *s = w->strip[(w->niv - 1 - k) % FL_LIVE_STRIPS];
+	uint64_t cols[FL_LIVE_QBINS] = { 0 };
 	char at[16];
 
-	for (uint32_t q = 0; q < FL_WATCH_QBINS; q++)
+	for (uint32_t q = 0; q < FL_LIVE_QBINS; q++)
 		if (s[q])
 			cols[strip_col(S, q)] += s[q];
 	local_hms(at, sizeof(at), nth_last(w, k)->end_ns);
@@ -433,7 +433,7 @@ static void strip_line(const struct fl_watch *w, const struct strips *S, size_t 
 
 /* ---- the frame ---------------------------------------------------------- */
 
-void fl_watch_frame(const struct fl_watch *w, int cols, int rows, uint64_t now_ns,
+void fl_live_frame(const struct fl_live *w, int cols, int rows, uint64_t now_ns,
 		    struct strbuf *out)
 {
 	struct strbuf l, m;
@@ -453,7 +453,7 @@ void fl_watch_frame(const struct fl_watch *w, int cols, int rows, uint64_t now_n
 	put_line(out, &m, cols, &rows);
 	LINE(strbuf_printf(&l, "heat strips: one line per interval, newest last; %s = more flushes",
 			   w->utf8 ? "\u2591\u2592\u2593\u2588" : ".:#@"));
-	have = w->niv < FL_WATCH_STRIPS ? w->niv : FL_WATCH_STRIPS;
+	have = w->niv < FL_LIVE_STRIPS ? w->niv : FL_LIVE_STRIPS;
 	nshow = rows > 1 ? (size_t)rows - 1 : 0;
 	nshow = nshow < have ? nshow : have;
 	if (strips_layout(w, nshow, cols - TIME_W - 1, &S) == 0) {
