@@ -1055,6 +1055,151 @@ def shutil_which(name):
     import shutil
     return shutil.which(name)
 
+# ---- reliability: signals, write errors, odd files (issue 12) ---------------
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie has exited
+        return read("/proc/%d/stat" % pid).rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def child_pid(parent):
+    out = ""
+    end = time.time() + 10
+    while not out and time.time() < end:
+        out = run(["pgrep", "-P", str(parent)]).stdout.split()
+        if not out:
+            time.sleep(0.02)
+    check(out, "no child of %d" % parent)
+    return int(out[0])
+
+
+def lines(path):
+    return len(read(path).split())
+
+
+def slow_cmd(log, stop_ms, code, *extra):
+    return [rec("slow_stop"), log, "10", str(stop_ms), str(code)] + list(extra)
+
+
+def case_signals():
+    """Signals with -- CMD: forwarded every time, CMD waited for, its status wins, the final
+    snapshot counts every flush; SIGKILL of flushlat still stops CMD (PR_SET_PDEATHSIG)."""
+    # SIGINT, then SIGTERM 0.5 s later, to a CMD that takes 2 s to stop and exits 7
+    for first, second in ((signal.SIGINT, signal.SIGTERM), (signal.SIGTERM, signal.SIGHUP),
+                          (signal.SIGHUP, signal.SIGINT)):
+        log = tmp("slow-%s.log" % first.name)
+        t = subprocess.Popen([FL, "--format", "json", "--"] + slow_cmd(log, 2000, 7),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cmd = child_pid(t.pid)
+        wait_for(lambda: os.path.exists(log) and lines(log) > 20, 10, "CMD flushing")
+        t.send_signal(first)
+        time.sleep(0.5)
+        t.send_signal(second)
+        time.sleep(0.5)
+        check(t.poll() is None, "flushlat exited (rc %s) while CMD still ran" % t.returncode)
+        t.send_signal(second)  # a third signal changes nothing either
+        check(alive(cmd), "CMD died early")
+        out, err = t.communicate(timeout=20)
+        check(not alive(cmd), "CMD %d left running after flushlat exited" % cmd)
+        check(t.returncode == 7, "%s+%s: rc %d, want CMD's 7: %s" % (first, second, t.returncode,
+                                                                    err[-300:]))
+        n = mfl(json_last(err))["samples"]
+        check(n == lines(log), "final snapshot %d samples, CMD logged %d" % (n, lines(log)))
+        print("ok %s then %s: waited for CMD, rc 7, %d flushes counted" % (first.name, second.name, n))
+    # CMD without a SIGTERM handler, stopped by --duration or by a signal to flushlat:
+    # killed by flushlat's own signal, not a failure
+    for how in ("duration", "SIGTERM", "SIGINT"):
+        log = tmp("nh-%s.log" % how)
+        args = [FL, "--format", "json"] + (["--duration", "0.8"] if how == "duration" else [])
+        t = subprocess.Popen(args + ["--"] + slow_cmd(log, 0, 0, "nohandler"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if how != "duration":
+            wait_for(lambda: os.path.exists(log) and lines(log) > 20, 10, "CMD flushing")
+            t.send_signal(getattr(signal, how))
+        out, err = t.communicate(timeout=20)
+        check(t.returncode == 0, "%s, CMD without handler: rc %d, want 0: %s" %
+              (how, t.returncode, err[-300:]))
+        check(mfl(json_last(err))["samples"] == lines(log), "%s: samples != log" % how)
+        print("ok %s: CMD killed by flushlat's own signal, rc 0" % how)
+    # SIGINT (handled, slow), then SIGTERM kills it: both were ours, not a failure
+    t = subprocess.Popen([FL, "--format", "json", "--"] + slow_cmd(tmp("io.log"), 3000, 0, "intonly"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: os.path.exists(tmp("io.log")) and lines(tmp("io.log")) > 20, 10, "CMD flushing")
+    t.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    t.send_signal(signal.SIGTERM)
+    _, err = t.communicate(timeout=20)
+    check(t.returncode == 0, "SIGINT then SIGTERM killing CMD: rc %d, want 0" % t.returncode)
+    check(mfl(json_last(err))["samples"] == lines(tmp("io.log")), "samples != log")
+    print("ok CMD killed by the second signal flushlat forwarded: rc 0")
+    # ... but CMD's own failure after our signal wins, and so does a kill by someone else
+    log = tmp("d7.log")
+    p = run([FL, "--duration", "0.5", "--"] + slow_cmd(log, 100, 7))
+    check(p.returncode == 7, "--duration, CMD exits 7: rc %d %s" % (p.returncode, p.stderr))
+    t = subprocess.Popen([FL, "--format", "json", "--"] + slow_cmd(tmp("k.log"), 0, 0, "nohandler"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = child_pid(t.pid)
+    time.sleep(0.3)
+    os.kill(cmd, signal.SIGTERM)
+    _, err = t.communicate(timeout=20)
+    check(t.returncode == 143, "CMD killed by another's SIGTERM: rc %d, want 143" % t.returncode)
+    print("ok CMD's own status 7 and a third party's SIGTERM (143) win")
+    # flushlat SIGKILLed: CMD gets SIGTERM (PR_SET_PDEATHSIG) and stops
+    log = tmp("pd.log")
+    errf = open(tmp("pd.err"), "w")
+    t = subprocess.Popen([FL, "--"] + slow_cmd(log, 0, 0), stdout=subprocess.DEVNULL, stderr=errf)
+    cmd = child_pid(t.pid)
+    wait_for(lambda: os.path.exists(log) and lines(log) > 5, 10, "CMD flushing")
+    t.kill()
+    t.wait()
+    wait_for(lambda: not alive(cmd), 5, "CMD to stop after flushlat was SIGKILLed")
+    check("slow_stop: signal 15" in read(tmp("pd.err")), "CMD did not get SIGTERM: %s" %
+          read(tmp("pd.err")))
+    print("ok flushlat SIGKILLed: CMD got SIGTERM and stopped")
+
+
+def pipe_full(pid):
+    try:
+        return read("/proc/%d/wchan" % pid).endswith("pipe_write")
+    except OSError:
+        return False
+
+
+def case_signal_blocked_write():
+    """SIGTERM while a snapshot write is blocked on a slow pipe reader: the run still ends
+    cleanly, with every snapshot whole and the final one last, exit 0."""
+    for target in (["-b", rec()], ["--", rec("slow_stop"), tmp("w.log"), "10", "0", "0"]):
+        out_args = ["--output", "/dev/stdout"] if target[0] == "--" else []
+        t = subprocess.Popen([FL, "--interval", "0.01", "--format", "json"] + out_args + target,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for(lambda: pipe_full(t.pid), 30, "the output pipe to fill")
+        t.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        check(t.poll() is None, "exited while its write was blocked: rc %s" % t.returncode)
+        data = b""
+        while True:  # a slow reader: 4 KiB every 10 ms
+            chunk = t.stdout.read1(4096)
+            if not chunk:
+                break
+            data += chunk
+            time.sleep(0.01)
+        t.wait(timeout=20)
+        err = t.stderr.read().decode()
+        check(t.returncode == 0, "%s: rc %d: %s" % (target[0], t.returncode, err[-300:]))
+        check("Interrupted" not in err and "cannot write" not in err, err)
+        text = data.decode()
+        check(text.endswith("\n"), "output ends inside a line")
+        snaps = [json.loads(l) for l in text.splitlines()]  # every line whole JSON
+        check(len(snaps) > 50, "only %d snapshots" % len(snaps))
+        print("ok %s: SIGTERM during a blocked write: %d whole snapshots, rc 0" %
+              (target[0], len(snaps)))
+
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 

@@ -119,9 +119,17 @@ void fl_child_signal(struct fl_child *c, int sig)
 {
 	if (!c->pid || c->done)
 		return;
-	if (!c->stop_sig)
-		c->stop_sig = sig;
+	if (sig > 0 && sig < (int)(8 * sizeof(c->sent)))
+		c->sent |= 1UL << sig;
 	kill(c->pid, sig);
+}
+
+int fl_child_stopped_by_us(const struct fl_child *c)
+{
+	int code = fl_child_exit_code(c), sig = code - 128;
+
+	/* killed by the signal, or a shell's "exit 128+N" after handling it */
+	return sig > 0 && sig < (int)(8 * sizeof(c->sent)) && (c->sent & (1UL << sig));
 }
 
 int fl_child_reap(struct fl_child *c, int block)

@@ -17,7 +17,7 @@ struct fl_child {
 	int go_fd;        /* write end: one byte releases it into exec */
 	int done;         /* reaped */
 	int status;       /* wait status, once done */
-	int stop_sig;     /* the signal flushlat forwarded to stop it, 0 if none */
+	unsigned long sent; /* the signals flushlat forwarded (bit N: signal N) */
 };
 
 #define FL_CHILD_INIT { .pidfd = -1, .go_fd = -1 }
@@ -33,6 +33,8 @@ int fl_child_fork(struct fl_child *c, const char *exe, char **argv, char *err, s
 int fl_child_release(struct fl_child *c);
 /* Forwards sig (remembered: a CMD stopped by our own signal is not a failure). */
 void fl_child_signal(struct fl_child *c, int sig);
+/* 1 when CMD's status says one of the signals flushlat forwarded stopped it. */
+int fl_child_stopped_by_us(const struct fl_child *c);
 /* Reaps it if it has exited (nonblocking); 1 when done. */
 int fl_child_reap(struct fl_child *c, int block);
 /* CMD's exit status as a shell reports it (128+N when killed by signal N). */

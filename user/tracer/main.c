@@ -199,8 +199,8 @@ static int exit_status(struct fl_session *t, int report)
 		return FL_EXIT_RUNTIME;
 	/* CMD's own failure wins: a CI job must see why its workload failed. */
 	cmd = fl_child_exit_code(&t->child);
-	/* CMD stopped by our own forwarded signal is not its failure. */
-	if (cmd && !(t->child.stop_sig && cmd == 128 + t->child.stop_sig))
+	/* CMD stopped by a signal we forwarded (any of them) is not its failure. */
+	if (cmd && !fl_child_stopped_by_us(&t->child))
 		return cmd;
 	return report;
 }
