@@ -43,8 +43,11 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* Runs cmd(argc, argv) with stdout/stderr captured into out_txt/err_txt. */
-static int run(int (*cmd)(int, char **), const char *const *args)
+/*
+ * Runs cmd(argc, argv) with stdout/stderr captured into out_txt/err_txt;
+ * with out_path, stdout goes there instead (out_txt is then empty).
+ */
+static int run_to(int (*cmd)(int, char **), const char *const *args, const char *out_path)
 {
 	char *argv[32], op[256], ep[256], *o, *e;
 	int argc = 0, so, se, fo, fe, rc;
@@ -61,6 +64,10 @@ static int run(int (*cmd)(int, char **), const char *const *args)
 	so = dup(1);
 	se = dup(2);
 	fo = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (out_path) {
+		close(fo);
+		fo = open(out_path, O_WRONLY);
+	}
 	fe = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(so >= 0 && se >= 0 && fo >= 0 && fe >= 0);
 	dup2(fo, 1);
@@ -74,7 +81,7 @@ static int run(int (*cmd)(int, char **), const char *const *args)
 	close(se);
 	close(fo);
 	close(fe);
-	o = slurp(op);
+	o = out_path ? strdup("") : slurp(op);
 	e = slurp(ep);
 	snprintf(out_txt, sizeof(out_txt), "%s", o);
 	snprintf(err_txt, sizeof(err_txt), "%s", e);
@@ -83,6 +90,11 @@ static int run(int (*cmd)(int, char **), const char *const *args)
 	while (argc--)
 		free(argv[argc]);
 	return rc;
+}
+
+static int run(int (*cmd)(int, char **), const char *const *args)
+{
+	return run_to(cmd, args, NULL);
 }
 
 static char *render(enum fl_format f, const struct fl_snapshot *s, const struct fl_render_opts *o)
@@ -348,6 +360,80 @@ static void test_diff_fail_if(void **state)
 	expect_usage(fl_cmd_diff, (const char *const[]){ "diff", "--fail", NULL }, "unknown or incomplete option");
 }
 
+/* --lean: unknown values never satisfy nor fail a threshold: exit 2, naming the metric. */
+static void test_diff_lean(void **state)
+{
+	static const char *const unknown[] = { "unmatched==0", "unmatched>0", "in_flight==0",
+					       "in_flight!=5", "unmatched>+10%", "in_flight<-1%" };
+	struct fl_snapshot lean, full;
+	const char *l, *f;
+	int rc;
+
+	(void)state;
+	uniform(&lean, 1000000, 50);
+	lean.lean = 1;
+	uniform(&full, 1000000, 50);
+	l = save("lean.json", &lean, NULL);
+	f = save("full.json", &full, NULL);
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		char want[96];
+
+		rc = run(fl_cmd_diff, (const char *const[]){ "diff", "--fail-if", unknown[i], l, l, NULL });
+		if (rc != FL_EXIT_USAGE)
+			fail_msg("%s on lean snapshots: rc %d, want 2 (%s)", unknown[i], rc, err_txt);
+		snprintf(want, sizeof(want), "--fail-if %s: %.*s is unknown", unknown[i],
+			 (int)strcspn(unknown[i], "<>=!"), unknown[i]);
+		if (!strstr(err_txt, want))
+			fail_msg("'%s' lacks '%s'", err_txt, want);
+	}
+	/* a known metric still judges; absolute ones read NEW only, relative ones need both */
+	rc = run(fl_cmd_diff, (const char *const[]){ "diff", "--fail-if", "p99>1us", l, l, NULL });
+	assert_int_equal(rc, FL_EXIT_THRESHOLD);
+	rc = run(fl_cmd_diff, (const char *const[]){ "diff", "--fail-if", "unmatched>0", l, f, NULL });
+	assert_int_equal(rc, 0);
+	rc = run(fl_cmd_diff, (const char *const[]){ "diff", "--fail-if", "unmatched>+1%", l, f, NULL });
+	assert_int_equal(rc, FL_EXIT_USAGE);
+	rc = run(fl_cmd_diff, (const char *const[]){ "diff", "--fail-if", "unmatched>0", f, l, NULL });
+	assert_int_equal(rc, FL_EXIT_USAGE);
+	/* one unknown among holding ones: still a usage error, and the others are named */
+	rc = run(fl_cmd_diff, (const char *const[]){ "diff", "--fail-if", "p99>1us", "--fail-if",
+			 "unmatched==0", l, l, NULL });
+	assert_int_equal(rc, FL_EXIT_USAGE);
+	assert_non_null(strstr(err_txt, "p99>1us holds"));
+	snap_free(&lean);
+	snap_free(&full);
+}
+
+/* Output that cannot be written (a full disk, a closed stdout) is exit 1, never a silent 0. */
+static void test_output_errors(void **state)
+{
+	struct fl_snapshot s;
+	const char *g;
+	int rc;
+
+	(void)state;
+	uniform(&s, 1000, 3);
+	g = save("g.json", &s, NULL);
+	rc = run_to(fl_cmd_report, (const char *const[]){ "report", g, NULL }, "/dev/full");
+	assert_int_equal(rc, FL_EXIT_RUNTIME);
+	assert_non_null(strstr(err_txt, "flushlat report: cannot write the output: No space left on device"));
+	rc = run_to(fl_cmd_diff, (const char *const[]){ "diff", g, g, NULL }, "/dev/full");
+	assert_int_equal(rc, FL_EXIT_RUNTIME);
+	assert_non_null(strstr(err_txt, "flushlat diff: cannot write the output: No space left on device"));
+	rc = run_to(fl_cmd_diff, (const char *const[]){ "diff", "--help", NULL }, "/dev/full");
+	assert_int_equal(rc, FL_EXIT_RUNTIME);
+	rc = run_to(fl_cmd_report, (const char *const[]){ "report", "--help", NULL }, "/dev/full");
+	assert_int_equal(rc, FL_EXIT_RUNTIME);
+	/* a write error beats a threshold: the table was not written */
+	rc = run_to(fl_cmd_diff, (const char *const[]){ "diff", "--fail-if", "samples>0", g, g, NULL },
+		    "/dev/full");
+	assert_int_equal(rc, FL_EXIT_RUNTIME);
+	/* a directory, as the README promises */
+	expect_usage(fl_cmd_report, (const char *const[]){ "report", dir, NULL }, ": Is a directory");
+	expect_usage(fl_cmd_diff, (const char *const[]){ "diff", g, "/", NULL }, "/: Is a directory");
+	snap_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +441,8 @@ int main(void)
 		cmocka_unit_test(test_report_errors),
 		cmocka_unit_test(test_diff_table),
 		cmocka_unit_test(test_diff_fail_if),
+		cmocka_unit_test(test_diff_lean),
+		cmocka_unit_test(test_output_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

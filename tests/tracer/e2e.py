@@ -1201,6 +1201,127 @@ def case_signal_blocked_write():
               (target[0], len(snaps)))
 
 
+
+def sh(script, timeout=60):
+    return run(["sh", "-c", script], timeout=timeout)
+
+
+def case_write_errors():
+    """A write error ends the run: CMD gets SIGTERM and is waited for, exit 1, one line,
+    never a hang; also on a file system that fills up mid-run and for the final snapshot."""
+    log = tmp("we.log")
+    start = time.time()
+    p = run([FL, "--interval", "0.1", "--output", "/dev/full", "--"] + slow_cmd(log, 1500, 7))
+    took = time.time() - start
+    check(p.returncode == 1, "/dev/full: rc %d, want 1: %s" % (p.returncode, p.stderr))
+    errs = [l for l in p.stderr.splitlines() if l.startswith("flushlat:") and "attached" not in l]
+    check(errs == ["flushlat: cannot write the snapshot: No space left on device"], p.stderr)
+    check("slow_stop: signal 15" in p.stderr and took >= 1.5, "CMD not stopped and waited for "
+          "(%.2f s): %s" % (took, p.stderr))
+    print("ok write error with --interval: CMD stopped and waited for (%.1f s), rc 1" % took)
+    # a small tmpfs that fills up, in a private mount namespace
+    d = tmp("small")
+    os.mkdir(d)
+    p = run(["unshare", "-m", "sh", "-c",
+             "mount --make-rprivate / && mount -t tmpfs -o size=64k flushlat-e2e %s && "
+             "exec %s --interval 0.01 --format json --output %s/out.json -- %s" %
+             (d, FL, d, " ".join(slow_cmd(tmp("fs.log"), 300, 0)))])
+    check(p.returncode == 1 and "cannot write the snapshot: No space left on device" in p.stderr
+          and "slow_stop: signal 15" in p.stderr, "full tmpfs: rc %d %s" % (p.returncode, p.stderr))
+    # without CMD, and when only the final snapshot fails
+    p = run([FL, "-b", rec(), "--interval", "0.05", "--output", "/dev/full"], timeout=20)
+    check(p.returncode == 1 and "No space left on device" in p.stderr, "-b: %s" % p.stderr)
+    p = run([FL, "--output", "/dev/full", "--", rec(), "--flushes", "5", "--no-sync"])
+    check(p.returncode == 1 and "No space left on device" in p.stderr, "final: %s" % p.stderr)
+    print("ok full tmpfs, -b, final snapshot: rc 1 with the cause")
+
+
+def case_output_late():
+    """--output is opened only once the run has started: a failed start leaves it as it was
+    (and does not create it); a FIFO output without a reader is refused, not waited for."""
+    base = tmp("base.json")
+    missing = tmp("missing.json")
+    with open(base, "w") as f:
+        f.write("KEEP\n")
+    s = socket_listening()
+    failures = [
+        ["-p", "4194000"],
+        ["-b", "/nonexistent/rec"],
+        ["-b", "/bin/true"],
+        ["--fail-if", "bogus>1", "-b", rec()],
+        ["--listen", "127.0.0.1:%d" % s.getsockname()[1], "-b", rec()],
+        ["--", "/nonexistent/cmd"],
+    ]
+    for args in failures:
+        for out in (base, missing):
+            p = run([FL, "--output", out] + args)
+            check(p.returncode in (1, 2), "%s: rc %d" % (args, p.returncode))
+        check(read(base) == "KEEP\n", "%s: the existing --output was changed" % args)
+        check(not os.path.exists(missing), "%s: --output created" % args)
+    p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+             FL, "--output", base, "-b", rec()])
+    check(p.returncode == 1 and read(base) == "KEEP\n", "unprivileged: %s" % p.stderr)
+    s.close()
+    fifo = tmp("fifo")
+    os.mkfifo(fifo)
+    p = run([FL, "--output", fifo, "--", rec(), "--flushes", "5", "--no-sync"], timeout=20)
+    check(p.returncode == 1 and "a FIFO with no reader" in p.stderr, "FIFO without reader: %s" % p.stderr)
+    print("ok %d failed starts left --output untouched; FIFO without a reader refused" %
+          (len(failures) + 1))
+
+
+def socket_listening():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    return s
+
+
+def case_closed_fds():
+    """Closed standard streams: nothing flushlat opens takes their place, and writes to a
+    closed one are errors, not silently lost."""
+    args = "--format json --output %s -- %s --flushes 20 --no-sync" % (tmp("o.json"), rec())
+    p = sh("exec %s %s 2>&-" % (FL, args))
+    check(p.returncode == 0, "2>&- --output: rc %d" % p.returncode)
+    text = read(tmp("o.json"))
+    check(all(l.startswith("{") for l in text.splitlines()) and
+          mfl(json_last(text))["samples"] == 20, "2>&-: --output holds %r" % text[:300])
+    p = sh("exec %s %s >&-" % (FL, args))
+    check(p.returncode == 0 and mfl(json_last(read(tmp("o.json"))))["samples"] == 20,
+          ">&- --output: rc %d %s" % (p.returncode, p.stderr))
+    p = sh("exec %s %s <&- >&- 2>&-" % (FL, args))
+    check(p.returncode == 0 and mfl(json_last(read(tmp("o.json"))))["samples"] == 20,
+          "all closed: rc %d" % p.returncode)
+    # the snapshots' own stream closed: refused before attaching
+    p = sh("exec %s -b %s --duration 0.2 >&-" % (FL, rec()))
+    check(p.returncode == 1 and "standard output is closed" in p.stderr and
+          "attached" not in p.stderr, ">&-: rc %d %s" % (p.returncode, p.stderr))
+    p = sh("exec %s -- %s --flushes 5 --no-sync 2>&-" % (FL, rec()))
+    check(p.returncode == 1, "-- CMD 2>&-: rc %d" % p.returncode)
+    p = sh("exec %s report %s >&-" % (FL, tmp("o.json")))
+    check(p.returncode == 1 and "Bad file descriptor" in p.stderr, "report >&-: %s" % p.stderr)
+    # --listen with stdout and stderr closed: the socket is not fd 1 or 2
+    port = free_port()
+    t = subprocess.Popen(["sh", "-c", "exec %s -b %s --listen 127.0.0.1:%d --format json --output %s "
+                          ">&- 2>&-" % (FL, rec(), port, tmp("l.json"))])
+    wait_for(lambda: "flushlat_meta_flush" in try_scrape(port), 20, "/metrics")
+    for fd in (1, 2):
+        check(os.readlink("/proc/%d/fd/%d" % (t.pid, fd)) == "/dev/null",
+              "fd %d is %s" % (fd, os.readlink("/proc/%d/fd/%d" % (t.pid, fd))))
+    t.send_signal(signal.SIGINT)
+    check(t.wait(timeout=20) == 0, "--listen >&- 2>&-: rc %d" % t.returncode)
+    check(json_last(read(tmp("l.json")))["pid"] == -1, "--output after --listen")
+    print("ok closed fds 0-2: --output, --listen and report behave")
+
+
+def try_scrape(port):
+    try:
+        return scrape(port)
+    except OSError:
+        return ""
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":

@@ -47,19 +47,39 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* fds 0-2 always open (to /dev/null), so nothing we open becomes "stdout". */
-static void std_fds(void)
+/*
+ * fds 0-2 always open, so nothing we open becomes "stdout".  A closed one is
+ * filled with /dev/null opened read-only: a write to it still fails (EBADF),
+ * as it would have, instead of vanishing.  Returns a bit per closed fd.
+ */
+static int std_fds(void)
 {
+	int closed = 0;
+
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-			int n = open("/dev/null", O_RDWR);
+			int n = open("/dev/null", O_RDONLY);
 
+			closed |= 1 << fd;
 			if (n >= 0 && n != fd) {
 				dup2(n, fd);
 				close(n);
 			}
 		}
 	}
+	return closed;
+}
+
+/* Snapshots to a closed stdout (stderr with CMD) would be lost: say so before attaching. */
+static int check_destination(const struct fl_session *t, int closed)
+{
+	int fd = t->o.cmd ? 2 : 1;
+
+	if (t->o.output || !(closed & (1 << fd)))
+		return 0;
+	fprintf(stderr, "flushlat: standard %s is closed: nowhere to write the snapshots "
+			"(give --output FILE)\n", fd == 1 ? "output" : "error");
+	return -1;
 }
 
 static uint64_t mono_ns(void)
@@ -156,16 +176,29 @@ static int start_http(struct fl_session *t)
 	return 0;
 }
 
-/* --output is opened once the run has started: a failed start leaves it untouched. */
+/*
+ * --output is opened once the run has started: a failed start leaves it
+ * untouched.  Never blocks: a FIFO without a reader is refused (signals are
+ * blocked here, so a blocking open could not even be interrupted).
+ */
 static int open_output(struct fl_session *t)
 {
+	int fd;
+
 	t->out = t->o.cmd ? stderr : stdout;
 	if (!t->o.output)
 		return 0;
-	t->out = fopen(t->o.output, "we");
-	if (!t->out) {
+	fd = open(t->o.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0666);
+	if (fd >= 0)
+		t->out = fdopen(fd, "w");
+	if (fd < 0 || !t->out || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
 		fprintf(stderr, "flushlat: cannot open --output %s: %s\n", t->o.output,
-			strerror(errno));
+			errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+		if (t->out)
+			fclose(t->out);
+		else if (fd >= 0)
+			close(fd);
+		t->out = NULL;
 		return -1;
 	}
 	return 0;
@@ -206,10 +239,12 @@ static int exit_status(struct fl_session *t, int report)
 }
 
 /* Everything up to the moment the probes are live and CMD may run. */
-static int start(struct fl_session *t)
+static int start(struct fl_session *t, int closed)
 {
 	char err[512];
 
+	if (check_destination(t, closed))
+		return -1;
 	if (fl_caps_check(err, sizeof(err))) {
 		fprintf(stderr, "flushlat: %s\n", err);
 		return -1;
@@ -256,9 +291,9 @@ int main(int argc, char **argv)
 	static struct fl_session t = { .child = FL_CHILD_INIT, .pidfd = -1, .http_fd = -1 };
 	struct fl_snapshot prev;
 	char err[512];
-	int ret = FL_EXIT_RUNTIME;
+	int ret = FL_EXIT_RUNTIME, closed;
 
-	std_fds();
+	closed = std_fds();
 	if (argc > 1 && !strcmp(argv[1], "report"))
 		return fl_cmd_report(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "diff"))
@@ -283,7 +318,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(print_fn);
 	fl_snapshot_init(&prev);
 	/* After a write error the run is over: no final report, exit 1. */
-	if (start(&t) == 0)
+	if (start(&t, closed) == 0)
 		ret = exit_status(&t, run(&t, &prev));
 	fl_snapshot_free(&prev);
 	cleanup(&t);

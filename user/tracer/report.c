@@ -10,6 +10,7 @@
  * not know (one message on stderr); 3 when a --fail-if holds, with a line
  * per condition that held on stderr.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,8 +112,10 @@ static int usage_error(const char *cmd, const char *msg, const char *arg)
 /* stdout flushed and checked: a full disk or closed pipe is an error, not a silent 0. */
 static int finish_output(const char *cmd)
 {
+	errno = 0;
 	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "flushlat %s: cannot write the output\n", cmd);
+		fprintf(stderr, "flushlat %s: cannot write the output: %s\n", cmd,
+			strerror(errno ? errno : EIO));
 		return FL_EXIT_RUNTIME;
 	}
 	return FL_EXIT_OK;
