@@ -1322,6 +1322,161 @@ def try_scrape(port):
         return ""
 
 
+
+LIB = os.path.join(os.path.dirname(BIN), "lib", "libflashstrike.so")
+
+
+def trace_lib_run(fl_args, rec_env_dir, n=100):
+    """flushlat FL_ARGS (tracing every process) while a flush_recorder_so loading its
+    library from rec_env_dir does n flushes; returns (samples, stderr)."""
+    err = tmp("lib.err")
+    t = start_tracer(fl_args + ["--format", "json"], err)
+    env = dict(os.environ, LD_LIBRARY_PATH=rec_env_dir)
+    p = run([rec("flush_recorder_so"), "--flushes", str(n), "--no-sync"], env=env)
+    check(p.returncode == 0, "recorder rc %d %s" % (p.returncode, p.stderr))
+    t.send_signal(signal.SIGINT)
+    out, _ = t.communicate(timeout=20)
+    check(t.returncode == 0, "tracer rc %d %s" % (t.returncode, read(err)))
+    return mfl(json_last(out))["samples"], read(err)
+
+
+def case_same_file():
+    """The same file reached by several paths (bind mount, hard link, symlink, -p + --lib,
+    -- CMD + --lib, -b + --lib) is attached once: every flush counted once."""
+    p = run(["unshare", "-m", sys.executable, os.path.abspath(__file__), BIN, "same_file_ns"],
+            timeout=170)
+    sys.stdout.write(p.stdout)
+    check(p.returncode == 0, "in a private mount namespace: rc %d %s" % (p.returncode,
+                                                                       p.stderr[-500:]))
+
+
+def case_same_file_ns():
+    """(run by same_file inside unshare -m: its bind mount vanishes with the namespace)"""
+    check(run(["mount", "--make-rprivate", "/"]).returncode == 0, "mount --make-rprivate")
+    libdir = os.path.dirname(LIB)
+    bind = tmp("bind")
+    os.mkdir(bind)
+    check(run(["mount", "--bind", libdir, bind]).returncode == 0 and
+          run(["mount", "-o", "remount,bind,ro", bind]).returncode == 0, "read-only bind mount")
+    try:
+        same_file_checks(libdir, bind)
+    finally:
+        run(["umount", bind])
+
+
+def same_file_checks(libdir, bind):
+    hl = tmp("hl")
+    os.mkdir(hl)
+    import shutil
+    shutil.copy(LIB, os.path.join(hl, "libflashstrike.so"))
+    os.link(os.path.join(hl, "libflashstrike.so"), os.path.join(hl, "hardlink.so"))
+    os.symlink(os.path.join(hl, "libflashstrike.so"), os.path.join(hl, "symlink.so"))
+    hlib = os.path.join(hl, "libflashstrike.so")
+    blib = os.path.join(bind, "libflashstrike.so")
+    for name, args, envdir in (
+            ("bind mount", ["--lib", LIB, "--lib", blib], bind),
+            ("bind mount, other order", ["--lib", blib, "--lib", LIB], libdir),
+            ("hard link", ["--lib", hlib, "--lib", os.path.join(hl, "hardlink.so")], hl),
+            ("symlink", ["--lib", hlib, "--lib", os.path.join(hl, "symlink.so")], hl),
+            ("-b + --lib", ["-b", blib, "--lib", LIB], bind)):
+        n, err = trace_lib_run(args, envdir)
+        check(n == 100, "%s: %d samples for 100 flushes: %s" % (name, n, err))
+        check("in 1 file" in err, "%s: %s" % (name, err))
+        print("ok %s: attached once, 100 flushes counted once" % name)
+    # -p: the process maps the library through the bind mount, --lib names the original
+    log = tmp("p.log")
+    env = dict(os.environ, LD_LIBRARY_PATH=bind)
+    r = subprocess.Popen([rec("flush_recorder_so"), "--wait-for-tracer=20", "--flushes", "100",
+                          "--no-sync", "--log-durations", log], env=env, stdout=subprocess.DEVNULL)
+    time.sleep(0.3)
+    p = run([FL, "-p", str(r.pid), "--lib", LIB, "--format", "json"])
+    r.wait(timeout=30)
+    check(p.returncode == 0 and "in 1 file" in p.stderr, "-p + --lib: %s" % p.stderr)
+    exact(json_last(p.stdout), durations(log), "-p + --lib")
+    # -- CMD loading the library through the bind mount, --lib the original
+    log = tmp("c.log")
+    p = run([FL, "--lib", LIB, "--format", "json", "--output", tmp("c.json"), "--",
+             rec("flush_recorder_so"), "--flushes", "100", "--no-sync", "--log-durations", log],
+            env=env)
+    check(p.returncode == 0 and "in 1 file" in p.stderr, "-- CMD + --lib: %s" % p.stderr)
+    exact(json_last(read(tmp("c.json"))), durations(log), "-- CMD + --lib")
+    print("ok -p + --lib and -- CMD + --lib through a bind mount: exact")
+
+
+def case_pid_replaced():
+    """-p on a process whose executable or library was deleted or replaced on disk: attached
+    through the mapping itself (the old inode), never through the path (another file)."""
+    import shutil
+    d = tmp("r")
+    os.makedirs(d + "/lib")
+    scenarios = []
+    for how in ("exe deleted", "exe replaced", "lib deleted", "lib replaced"):
+        exe = os.path.join(d, "rec")
+        lib = os.path.join(d, "lib", "libflashstrike.so")
+        for f in (exe, lib):
+            if os.path.exists(f):
+                os.unlink(f)
+        shutil.copy(rec("flush_recorder_so" if how.startswith("lib") else "flush_recorder"), exe)
+        shutil.copy(LIB, lib)
+        log = tmp("log-" + how.replace(" ", "_"))
+        env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(d, "lib"))
+        r = subprocess.Popen([exe, "--seconds", "3", "--rate", "400", "--no-sync",
+                              "--log-durations", log], env=env, stdout=subprocess.DEVNULL)
+        time.sleep(0.4)
+        victim = lib if how.startswith("lib") else exe
+        if how.endswith("deleted"):
+            os.unlink(victim)
+        else:  # a deploy: a different file renamed over the path
+            other = rec("flush_recorder_nosem") if victim == exe else \
+                os.path.join(os.path.dirname(LIB), "libflashstrike_nosem.so")
+            shutil.copy(other, victim + ".new")
+            os.rename(victim + ".new", victim)
+        p = run([FL, "-p", str(r.pid), "--duration", "1", "--format", "json"])
+        r.wait(timeout=30)
+        check(p.returncode == 0, "%s: rc %d %s" % (how, p.returncode, p.stderr))
+        snap = json_last(p.stdout)
+        check(mfl(snap)["samples"] > 100, "%s: only %d samples" % (how, mfl(snap)["samples"]))
+        check(find_window(durations(log), mfl(snap)) >= 0, "%s: no log window matches %s" %
+              (how, mfl(snap)))
+        scenarios.append("%s: %d" % (how, mfl(snap)["samples"]))
+    print("ok -p after the file changed on disk: " + ", ".join(scenarios))
+
+
+def case_odd_files():
+    """A FIFO, a device, a socket or a directory as -b, --lib or -- CMD: one line, exit 1,
+    at once (never blocked in open(), whatever --duration says)."""
+    import socket as so
+    fifo = tmp("fifo")
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o755)
+    sock = tmp("sock")
+    s = so.socket(so.AF_UNIX)
+    s.bind(sock)
+    d = tmp("dir")
+    os.mkdir(d)
+    cases = []
+    for path, why in ((fifo, "not a regular file"), ("/dev/null", "not a regular file"),
+                      (sock, "not a regular file"), (d, "Is a directory")):
+        cases += [(["-b", path], "cannot read %s: %s" % (path, why)),
+                  (["--lib", path, "-b", rec()], "--lib %s: %s" % (path, why)),
+                  (["--lib", path], "--lib %s: %s" % (path, why)),
+                  (["--", path], "not an executable file: %s" % path)]
+    for args, msg in cases:
+        start = time.time()
+        p = run([FL, "--duration", "1"] + args, timeout=10)
+        check(p.returncode == 1 and msg in p.stderr and p.stderr.count("\n") == 1,
+              "%s: rc %d %r" % (args, p.returncode, p.stderr))
+        check(time.time() - start < 5, "%s took %.1f s" % (args, time.time() - start))
+    s.close()
+    # an --output FIFO with a reader works
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.1)
+    p = run([FL, "--format", "json", "--output", fifo, "--", rec(), "--flushes", "7", "--no-sync"])
+    out, _ = reader.communicate(timeout=10)
+    check(p.returncode == 0 and mfl(json_last(out))["samples"] == 7, "FIFO output: %s" % p.stderr)
+    print("ok %d odd files refused at once; a FIFO --output with a reader works" % len(cases))
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":
@@ -1334,5 +1489,6 @@ if __name__ == "__main__":
     except subprocess.TimeoutExpired as e:
         fail("timeout: %s" % e)
     finally:
-        subprocess.run(["rm", "-rf", TMP])
+        # never into a mount a test made (a bind mount of build/lib, say)
+        subprocess.run(["rm", "-rf", "--one-file-system", TMP])
     print("PASS " + name)

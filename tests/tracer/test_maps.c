@@ -10,6 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "flushlat.h"
 #include "flushlat/hist.h"
@@ -182,7 +188,14 @@ static void test_usdt_arg_reg(void **state)
 	assert_int_equal(fl_usdt_arg_reg("8@%rip", 6), FL_REG_NONE);
 	assert_int_equal(fl_usdt_arg_reg("8@%r", 4), FL_REG_NONE);
 	assert_int_equal(fl_usdt_arg_reg("", 0), FL_REG_NONE);
-	assert_int_equal(fl_probe_arg_regs("/bin/true", "meta_flush_done", NULL, 0), -1);
+	{
+		struct stat st;
+		int fd = fl_open_regular("/bin/true", &st);
+
+		assert_true(fd >= 0);
+		assert_int_equal(fl_probe_arg_regs(fd, "meta_flush_done", NULL, 0), -1);
+		close(fd);
+	}
 }
 
 static void test_has_probes_errors(void **state)
@@ -192,6 +205,79 @@ static void test_has_probes_errors(void **state)
 	assert_true(fl_has_probes("/", NULL, 0) < 0);
 	assert_true(fl_has_probes("/etc/hostname", NULL, 0) < 0);
 	assert_int_equal(fl_has_probes("/bin/true", NULL, 0), 0);
+	/* anything but a regular file is refused without being opened (a FIFO would block) */
+	assert_int_equal(fl_has_probes("/", NULL, 0), -EISDIR);
+	assert_int_equal(fl_has_probes("/dev/null", NULL, 0), -EINVAL);
+	{
+		char dir[] = "/tmp/flushlat_fifo_XXXXXX", fifo[64];
+		struct stat st;
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(fl_open_regular(fifo, &st), -EINVAL);
+		assert_string_equal(fl_file_error(-EINVAL), "not a regular file");
+		unlink(fifo);
+		rmdir(dir);
+	}
+}
+
+static void test_maps_parse(void **state)
+{
+	struct fl_maps_entry e;
+
+	(void)state;
+	assert_int_equal(fl_maps_line_parse("7f00-7f10 r-xp 00001000 fd:01 1234   /usr/lib/libx.so", &e), 0);
+	assert_int_equal(e.start, 0x7f00);
+	assert_int_equal(e.end, 0x7f10);
+	assert_int_equal(major(e.dev), 0xfd);
+	assert_int_equal(minor(e.dev), 1);
+	assert_int_equal(e.ino, 1234);
+	assert_string_equal(e.path, "/usr/lib/libx.so");
+	assert_false(e.deleted);
+	assert_int_equal(fl_maps_line_parse("55d0-55e0 r-xp 0 00:26 10952764 /opt/a b/rec (deleted)", &e), 0);
+	assert_true(e.deleted);
+	assert_string_equal(e.path, "/opt/a b/rec (deleted)");
+	assert_int_equal(major(e.dev), 0);
+	assert_int_equal(minor(e.dev), 0x26);
+	assert_int_equal(fl_maps_line_parse("7ffd-7ffe rw-p 00000000 00:00 0   [stack]", &e), 0);
+	assert_null(e.path);
+	assert_int_equal(fl_maps_line_parse("7ffd-7ffe rw-p", &e), -1);
+}
+
+/* The same file under two names is one target; the second fd is closed. */
+static void test_targets_dedupe(void **state)
+{
+	char dir[] = "/tmp/flushlat_tgt_XXXXXX", a[64], b[64], c[64];
+	struct fl_targets t = { 0 };
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(c, sizeof(c), "%s/c", dir);
+	fd = open(a, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(link(a, b), 0);
+	assert_int_equal(symlink(a, c), 0);
+	fd = fl_open_regular(a, &st);
+	assert_int_equal(fl_targets_add(&t, fd, &st, a), 1);
+	fd = fl_open_regular(b, &st);
+	assert_int_equal(fl_targets_add(&t, fd, &st, b), 0);
+	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed */
+	fd = fl_open_regular(c, &st);
+	assert_int_equal(fl_targets_add(&t, fd, &st, c), 0);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.t[0].path, a);
+	fl_targets_close(&t);
+	assert_int_equal(t.n, 0);
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	rmdir(dir);
 }
 
 int main(void)
@@ -205,6 +291,8 @@ int main(void)
 		cmocka_unit_test(test_maps_line),
 		cmocka_unit_test(test_usdt_arg_reg),
 		cmocka_unit_test(test_has_probes_errors),
+		cmocka_unit_test(test_maps_parse),
+		cmocka_unit_test(test_targets_dedupe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

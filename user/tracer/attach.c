@@ -21,12 +21,16 @@
 #include "session.h"
 
 /* quiet: the caller has a fallback and reports itself. */
-static int attach_probe(struct fl_session *t, struct bpf_program *prog, pid_t pid, const char *path,
-			const char *probe, int quiet)
+static int attach_probe(struct fl_session *t, struct fl_target *x, struct bpf_program *prog,
+			pid_t pid, const char *probe, int quiet)
 {
-	struct bpf_link *l = bpf_program__attach_usdt(prog, pid, path, "flashstrike", probe, NULL);
-	int err = -errno;
+	struct bpf_link *l;
+	char path[64];
+	int err;
 
+	fl_target_fd_path(x, path, sizeof(path)); /* exactly the inode that was checked */
+	l = bpf_program__attach_usdt(prog, pid, path, "flashstrike", probe, NULL);
+	err = -errno;
 	if (!l) {
 		if (quiet)
 			return -1;
@@ -34,23 +38,34 @@ static int attach_probe(struct fl_session *t, struct bpf_program *prog, pid_t pi
 			fprintf(stderr, "flushlat: process %d exited during attach\n", (int)pid);
 		else
 			fprintf(stderr, "flushlat: cannot attach flashstrike:%s in %s: %s%s (-v: libbpf's log)\n",
-				probe, path, strerror(-err),
-				err == -EPERM || err == -EACCES ?
-					" (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" :
+				probe, x->path, strerror(-err),
+				err == -EPERM || err == -EACCES ? " (needs CAP_SYS_ADMIN)" :
 				err == -ENOENT || err == -EOPNOTSUPP ?
 					" (kernel without uprobe support?)" : "");
 		return -1;
 	}
-	t->links[t->nlinks++] = l;
+	x->links[x->nlinks++] = l;
+	t->nlinks++;
 	return 0;
 }
 
-static int attach_file(struct fl_session *t, pid_t pid, const char *path, int quiet)
+void fl_detach_target(struct fl_session *t, struct fl_target *x)
 {
-	if (!t->o.lean &&
-	    attach_probe(t, t->skel->progs.meta_flush_start, pid, path, "meta_flush_start", quiet))
+	while (x->nlinks) {
+		bpf_link__destroy(x->links[--x->nlinks]);
+		t->nlinks--;
+	}
+}
+
+int fl_attach_target(struct fl_session *t, struct fl_target *x, pid_t pid, int quiet)
+{
+	if ((!t->o.lean &&
+	     attach_probe(t, x, t->skel->progs.meta_flush_start, pid, "meta_flush_start", quiet)) ||
+	    attach_probe(t, x, t->skel->progs.meta_flush_done, pid, "meta_flush_done", quiet)) {
+		fl_detach_target(t, x);
 		return -1;
-	return attach_probe(t, t->skel->progs.meta_flush_done, pid, path, "meta_flush_done", quiet);
+	}
+	return 0;
 }
 
 /*
@@ -63,22 +78,18 @@ static int attach_file(struct fl_session *t, pid_t pid, const char *path, int qu
 int fl_attach_all(struct fl_session *t)
 {
 	pid_t pid = t->o.pid ? t->o.pid : t->child.pid ? t->child.pid : -1;
-	int nlinks;
 
 	for (int i = 0; i < t->targets.n; i++) {
-		const char *p = t->targets.path[i];
-		int has_fallback = t->child.pid && strcmp(p, t->exe) != 0;
+		struct fl_target *x = &t->targets.t[i];
+		int has_fallback = t->child.pid && !(i == 0 && t->exe_probes); /* a library */
 
-		nlinks = t->nlinks;
-		if (!attach_file(t, pid, p, has_fallback))
+		if (!fl_attach_target(t, x, pid, has_fallback))
 			continue;
 		if (!has_fallback)
 			return -1;
-		while (t->nlinks > nlinks)
-			bpf_link__destroy(t->links[--t->nlinks]);
 		fprintf(stderr, "flushlat: warning: %s: attaching for every process that maps it "
-				"(this kernel cannot filter a library not yet loaded by PID)\n", p);
-		if (attach_file(t, -1, p, 0))
+				"(this kernel cannot filter a library not yet loaded by PID)\n", x->path);
+		if (fl_attach_target(t, x, -1, 0))
 			return -1;
 	}
 	return 0;
@@ -86,8 +97,8 @@ int fl_attach_all(struct fl_session *t)
 
 void fl_detach_all(struct fl_session *t)
 {
-	while (t->nlinks)
-		bpf_link__destroy(t->links[--t->nlinks]);
+	for (int i = 0; i < t->targets.n; i++)
+		fl_detach_target(t, &t->targets.t[i]);
 }
 
 /*
@@ -100,10 +111,10 @@ static void set_arg_regs(struct fl_session *t)
 	int s[FL_MAX_ARGS], d[FL_MAX_ARGS], s0 = FL_REG_NONE, d0 = FL_REG_NONE, d1 = FL_REG_NONE;
 
 	for (int i = 0; i < t->targets.n; i++) {
-		const char *p = t->targets.path[i];
+		int fd = t->targets.t[i].fd;
 
-		if (fl_probe_arg_regs(p, "meta_flush_start", s, FL_MAX_ARGS) != 1 ||
-		    fl_probe_arg_regs(p, "meta_flush_done", d, FL_MAX_ARGS) != 2 ||
+		if (fl_probe_arg_regs(fd, "meta_flush_start", s, FL_MAX_ARGS) != 1 ||
+		    fl_probe_arg_regs(fd, "meta_flush_done", d, FL_MAX_ARGS) != 2 ||
 		    (i && (s[0] != s0 || d[0] != d0 || d[1] != d1)))
 			return;
 		s0 = s[0];

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "ldso.h"
 
@@ -38,6 +39,21 @@ static void add_dir(struct dep_walk *w, const char *d, size_t n)
 	w->dirs[w->ndirs++][n] = '\0';
 }
 
+/* A configuration file as a stream; never blocks (a FIFO is skipped). */
+static FILE *open_text(const char *path)
+{
+	struct stat st;
+	int fd = fl_open_regular(path, &st);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 /* Lines of /etc/ld.so.conf.d/NAME.conf are directories (comments and includes skipped). */
 static void system_dirs(struct dep_walk *w)
 {
@@ -55,7 +71,7 @@ static void system_dirs(struct dep_walk *w)
 		if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", cmd, de->d_name);
-		f = fopen(file, "re");
+		f = open_text(file);
 		while (f && fgets(line, sizeof(line), f)) {
 			line[strcspn(line, "#\n")] = '\0';
 			if (line[0] == '/')
@@ -74,12 +90,13 @@ static void system_dirs(struct dep_walk *w)
 static int elf_dynamic(const char *path, char *needed, size_t nlen, char *rpath, size_t rlen)
 {
 	Elf_Scn *scn = NULL;
+	struct stat st;
 	size_t used = 0;
 	int fd, runpath = 0;
 	Elf *e;
 
 	needed[0] = rpath[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = fl_open_regular(path, &st);
 	if (fd < 0)
 		return -1;
 	e = elf_begin(fd, ELF_C_READ, NULL);
@@ -174,6 +191,21 @@ static int resolve_dep(const struct dep_walk *w, const char *obj, const char *rp
 	return 0;
 }
 
+/* Adds path when it carries the probes (the same file twice is kept once); 1 if added. */
+static int add_if_probes(struct fl_targets *t, const char *path)
+{
+	struct stat st;
+	int fd = fl_open_regular(path, &st);
+
+	if (fd < 0)
+		return 0;
+	if (fl_fd_has_probes(fd, NULL, 0) != 1) {
+		close(fd);
+		return 0;
+	}
+	return fl_targets_add(t, fd, &st, path) == 1; /* closes fd when not added */
+}
+
 int fl_targets_from_deps(const char *exe, struct fl_targets *t)
 {
 	static struct dep_walk w; /* large; the tracer is single-threaded here */
@@ -193,11 +225,7 @@ int fl_targets_from_deps(const char *exe, struct fl_targets *t)
 			    w.n == MAX_DEPS)
 				continue;
 			snprintf(w.path[w.n++], PATH_MAX, "%s", found);
-			if (fl_has_probes(found, NULL, 0) == 1 && t->n < FL_MAX_TARGETS &&
-			    !fl_targets_has(t, found)) {
-				strcpy(t->path[t->n++], found);
-				added++;
-			}
+			added += add_if_probes(t, found);
 		}
 	}
 	return added;

@@ -213,6 +213,7 @@ static void cleanup(struct fl_session *t)
 		close(t->http_fd);
 	fl_child_cleanup(&t->child);
 	fl_detach_all(t);
+	fl_targets_close(&t->targets);
 	if (t->reader_open)
 		fl_reader_close(&t->reader);
 	flushlat__destroy(t->skel);

@@ -19,7 +19,6 @@
 struct fl_http;
 struct fl_live_ui;
 struct flushlat;
-struct bpf_link;
 
 struct fl_session {
 	struct fl_opts o;
@@ -28,9 +27,9 @@ struct fl_session {
 	int reader_open;
 	int consumer;    /* the main loop's reader id (intervals, final report) */
 	int http_consumer;
-	struct fl_targets targets;
-	struct bpf_link *links[2 * FL_MAX_TARGETS]; /* --lib files are targets too */
-	int nlinks;
+	struct fl_targets targets; /* --lib files are targets too */
+	int exe_probes;  /* -- CMD: its executable carries the probes (targets.t[0]) */
+	int nlinks;      /* probes attached, over every target */
 	struct fl_http *http;
 	int http_fd;     /* --listen socket, bound before attaching */
 	int stats_fd;    /* --bpf-stats: holds the kernel's statistics on */
@@ -49,5 +48,8 @@ int fl_load_bpf(struct fl_session *t);
 /* Attaches both probes (done only with --lean) in every file; filtered by PID when there is one. */
 int fl_attach_all(struct fl_session *t);
 void fl_detach_all(struct fl_session *t);
+/* Attaches one file's probes (pid -1: every process); quiet: no message.  0 or -1. */
+int fl_attach_target(struct fl_session *t, struct fl_target *x, pid_t pid, int quiet);
+void fl_detach_target(struct fl_session *t, struct fl_target *x);
 
 #endif /* FLUSHLAT_SESSION_H */

@@ -2,69 +2,97 @@
 /*
  * targets.c - which files a session attaches to: those of -p PID (its mapped
  * files), -b PATH, -- CMD (and the libraries it will load) and --lib; one
- * message naming the cause when there is nothing to attach to.
+ * message naming the cause when there is nothing to attach to.  A file is
+ * kept once however it was reached (by device and inode: a bind mount, a
+ * hard link or a symlink is the same file, and the kernel would count each
+ * of its probes once per attachment).
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "ldso.h"
 #include "proc.h"
 #include "session.h"
 
-/* Which files to attach to; one clear message when there is nothing. */
-static int find_files(struct fl_session *t)
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* The --lib files, checked first: each must carry the probes. */
+static int open_libs(struct fl_session *t, int *fds, struct stat *sts)
+{
+	struct fl_opts *o = &t->o;
+
+	for (int i = 0; i < o->nlibs; i++) {
+		int ret;
+
+		fds[i] = fl_open_regular(o->libs[i], &sts[i]);
+		ret = fds[i] < 0 ? fds[i] : fl_fd_has_probes(fds[i], NULL, 0);
+		if (ret != 1) {
+			fprintf(stderr, "flushlat: --lib %s: %s\n", o->libs[i],
+				ret == 0 ? "no flashstrike USDT probes" : fl_file_error(ret));
+			for (int j = 0; j <= i; j++)
+				if (fds[j] >= 0)
+					close(fds[j]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int from_pid(struct fl_session *t)
 {
 	struct fl_opts *o = &t->o;
 	char other[512] = "";
-	int ret;
+	int denied, err;
 
-	for (int i = 0; i < o->nlibs; i++) {
-		ret = fl_has_probes(o->libs[i], NULL, 0);
-		if (ret != 1) {
-			fprintf(stderr, "flushlat: --lib %s: %s\n", o->libs[i],
-				ret == 0 ? "no flashstrike USDT probes" :
-				ret == -ENOEXEC ? "not an ELF file" :
-				ret == -EINVAL ? "not a regular file" : strerror(-ret));
-			return -1;
-		}
+	/* A pidfd sees the exit even while the target is an unreaped zombie. */
+	t->pidfd = fl_pidfd_open(o->pid);
+	if (t->pidfd < 0) {
+		if (errno == ESRCH)
+			fprintf(stderr, "flushlat: no such process: %d\n", (int)o->pid);
+		else if (errno == EINVAL)
+			fprintf(stderr, "flushlat: %d is a thread, not a process: give its "
+					"process id (Tgid in /proc/%d/status)\n",
+				(int)o->pid, (int)o->pid);
+		else
+			fprintf(stderr, "flushlat: cannot watch process %d: %s\n", (int)o->pid,
+				strerror(errno));
+		return -1;
 	}
-	if (o->pid) {
-		/* A pidfd sees the exit even while the target is an unreaped zombie. */
-		t->pidfd = fl_pidfd_open(o->pid);
-		if (t->pidfd < 0) {
-			if (errno == ESRCH)
-				fprintf(stderr, "flushlat: no such process: %d\n", (int)o->pid);
-			else if (errno == EINVAL)
-				fprintf(stderr, "flushlat: %d is a thread, not a process: give its "
-						"process id (Tgid in /proc/%d/status)\n",
-					(int)o->pid, (int)o->pid);
-			else
-				fprintf(stderr, "flushlat: cannot watch process %d: %s\n", (int)o->pid,
-					strerror(errno));
-			return -1;
-		}
-		if (fl_targets_from_pid(o->pid, &t->targets, other, sizeof(other))) {
-			fprintf(stderr, "flushlat: cannot read /proc/%d/maps: %s\n", (int)o->pid,
-				fl_proc_exited(o->pid) ? "the process exited" : strerror(errno));
-			return -1;
-		}
-		if (!t->targets.n && !o->nlibs && fl_proc_exited(o->pid)) {
-			fprintf(stderr, "flushlat: process %d has exited\n", (int)o->pid);
-			return -1;
-		}
-		if (!t->targets.n && !o->nlibs) {
-			fprintf(stderr, "flushlat: process %d has no flashstrike USDT probes (%s%s)\n",
-				(int)o->pid, *other ? "it has: " : "no USDT probes at all",
-				*other ? other : "");
-			return -1;
-		}
+	err = fl_targets_from_pid(o->pid, &t->targets, other, sizeof(other), &denied);
+	if (err) {
+		fprintf(stderr, "flushlat: cannot read /proc/%d/maps: %s%s\n", (int)o->pid,
+			fl_proc_exited(o->pid) ? "the process exited" : strerror(-err),
+			err == -EACCES ? " (another user's process: needs CAP_SYS_PTRACE)" : "");
+		return -1;
+	}
+	if (t->targets.n || o->nlibs)
 		return 0;
-	}
-	if (!o->binary && !o->cmd)
-		return 0; /* --lib only */
+	if (fl_proc_exited(o->pid))
+		fprintf(stderr, "flushlat: process %d has exited\n", (int)o->pid);
+	else if (denied)
+		fprintf(stderr, "flushlat: cannot read the files of process %d: %s (another user's or "
+				"a more privileged process: needs CAP_SYS_PTRACE)\n",
+			(int)o->pid, strerror(denied));
+	else
+		fprintf(stderr, "flushlat: process %d has no flashstrike USDT probes (%s%s)\n",
+			(int)o->pid, *other ? "it has: " : "no USDT probes at all", other);
+	return -1;
+}
+
+/* -b PATH, or -- CMD and the libraries it will load. */
+static int from_path(struct fl_session *t)
+{
+	struct fl_opts *o = &t->o;
+	char other[512] = "";
+	struct stat st;
+	int fd, ret;
+
 	if (o->cmd) {
 		char err[PATH_MAX + 64];
 
@@ -75,50 +103,86 @@ static int find_files(struct fl_session *t)
 	} else {
 		snprintf(t->exe, sizeof(t->exe), "%s", o->binary);
 	}
-	ret = fl_has_probes(t->exe, other, sizeof(other));
+	fd = fl_open_regular(t->exe, &st);
+	ret = fd < 0 ? fd : fl_fd_has_probes(fd, other, sizeof(other));
 	if (ret < 0) {
-		fprintf(stderr, "flushlat: cannot read %s: %s\n", t->exe,
-			ret == -ENOEXEC ? "not an ELF file" :
-			ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		fprintf(stderr, "flushlat: cannot read %s: %s\n", t->exe, fl_file_error(ret));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	if (ret == 1)
-		snprintf(t->targets.path[t->targets.n++], PATH_MAX, "%s", t->exe);
+		t->exe_probes = fl_targets_add(&t->targets, fd, &st, t->exe) == 1;
+	else
+		close(fd);
 	if (o->cmd)
 		fl_targets_from_deps(t->exe, &t->targets);
 	if (!t->targets.n && !o->nlibs) {
 		fprintf(stderr, "flushlat: %s has no flashstrike USDT probes (%s%s)%s\n", t->exe,
-			*other ? "it has: " : "no USDT probes at all", *other ? other : "",
+			*other ? "it has: " : "no USDT probes at all", other,
 			o->cmd ? ", nor do its shared libraries; name one with --lib" : "");
 		return -1;
 	}
 	return 0;
 }
 
-/* Adds --lib files, skipping any already found (the same file twice would count twice). */
-static int add_libs(struct fl_session *t)
+/* Adds the --lib files; one already found (under any name) is kept once. */
+static int add_libs(struct fl_session *t, const int *fds, const struct stat *sts)
 {
-	char want[PATH_MAX], have[PATH_MAX];
-
 	for (int i = 0; i < t->o.nlibs; i++) {
-		int dup = 0;
-
-		if (!realpath(t->o.libs[i], want))
-			snprintf(want, sizeof(want), "%s", t->o.libs[i]);
-		for (int j = 0; j < t->targets.n && !dup; j++)
-			dup = realpath(t->targets.path[j], have) && !strcmp(want, have);
-		if (dup)
-			continue;
-		if (t->targets.n == FL_MAX_TARGETS) {
+		if (fl_targets_add(&t->targets, fds[i], &sts[i], t->o.libs[i]) < 0) {
 			fprintf(stderr, "flushlat: too many files with probes (max %d)\n", FL_MAX_TARGETS);
+			while (++i < t->o.nlibs)
+				close(fds[i]);
 			return -1;
 		}
-		snprintf(t->targets.path[t->targets.n++], PATH_MAX, "%s", t->o.libs[i]);
 	}
 	return 0;
 }
 
+static int on_overlayfs(int fd)
+{
+	struct statfs sf;
+
+	return !fstatfs(fd, &sf) && sf.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
+/*
+ * overlayfs shows one underlying file under another device number in each
+ * mount: the same file then cannot be told from a copy, and the kernel,
+ * which places the probe on the underlying inode, counts it once per
+ * attachment.  Say so.
+ */
+static void warn_overlay(const struct fl_targets *ts)
+{
+	for (int i = 0; i < ts->n; i++)
+		for (int j = i + 1; j < ts->n; j++)
+			if (ts->t[i].ino == ts->t[j].ino && ts->t[i].dev != ts->t[j].dev &&
+			    (on_overlayfs(ts->t[i].fd) || on_overlayfs(ts->t[j].fd)))
+				fprintf(stderr, "flushlat: warning: %s and %s may be one file seen "
+						"through overlayfs: if so, each flush is counted twice\n",
+					ts->t[i].path, ts->t[j].path);
+}
+
 int fl_find_targets(struct fl_session *t)
 {
-	return find_files(t) || add_libs(t) ? -1 : 0;
+	int fds[FL_MAX_LIBS];
+	struct stat sts[FL_MAX_LIBS];
+	int err = 0;
+
+	if (open_libs(t, fds, sts))
+		return -1;
+	if (t->o.pid)
+		err = from_pid(t);
+	else if (t->o.binary || t->o.cmd)
+		err = from_path(t);
+	if (err) {
+		for (int i = 0; i < t->o.nlibs; i++)
+			close(fds[i]);
+		return -1;
+	}
+	if (add_libs(t, fds, sts))
+		return -1;
+	warn_overlay(&t->targets);
+	return 0;
 }
