@@ -537,7 +537,8 @@ def case_unprivileged():
     p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
              FL, "-b", os.path.realpath(rec())])
     check(p.returncode == 1, "rc %d: %s" % (p.returncode, p.stderr))
-    check("missing capabilities: CAP_BPF CAP_PERFMON (or CAP_SYS_ADMIN)" in p.stderr, p.stderr)
+    check("missing capabilities: CAP_SYS_ADMIN (this kernel requires it to attach uprobes)"
+          in p.stderr, p.stderr)
     print("ok unprivileged: " + p.stderr.strip())
 
 
@@ -1475,6 +1476,73 @@ def case_odd_files():
     out, _ = reader.communicate(timeout=10)
     check(p.returncode == 0 and mfl(json_last(out))["samples"] == 7, "FIFO output: %s" % p.stderr)
     print("ok %d odd files refused at once; a FIFO --output with a reader works" % len(cases))
+
+
+
+def caps(pid, tid=None):
+    path = "/proc/%d/task/%d/status" % (pid, tid) if tid else "/proc/%d/status" % pid
+    st = dict(l.split(":\t") for l in read(path).splitlines() if ":\t" in l)
+    return {k: int(st[k], 16) for k in ("CapEff", "CapPrm", "CapInh", "CapAmb")}
+
+
+def as_user(uid, capset, args):
+    c = "-all" + "".join(",+" + x for x in capset)
+    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups",
+            "--inh-caps=" + c, "--ambient-caps=" + c] + args
+
+
+CAP_SYS_ADMIN, CAP_SYS_PTRACE = 21, 19
+
+
+def case_privileges():
+    """What this kernel requires (CAP_SYS_ADMIN for uprobes) is checked first; -p on another
+    user's process says CAP_SYS_PTRACE; CMD runs with the capabilities flushlat was started
+    with, flushlat itself keeps none once attached."""
+    os.chmod(TMP, 0o711)
+    pub = tmp("pub")
+    os.mkdir(pub)
+    os.chmod(pub, 0o777)
+    p = run(as_user(2001, ["bpf", "perfmon"], [FL, "--output", tmp("o"), "-b", rec()]))
+    check(p.returncode == 1 and "missing capabilities: CAP_SYS_ADMIN" in p.stderr and
+          "CAP_BPF and CAP_PERFMON are not enough" in p.stderr and
+          p.stderr.count("\n") == 1, "BPF+PERFMON: rc %d %s" % (p.returncode, p.stderr))
+    check(not os.path.exists(tmp("o")), "--output created")
+    print("ok CAP_BPF+CAP_PERFMON: refused before attaching: " + p.stderr.strip())
+    # CAP_SYS_ADMIN alone is enough; CMD gets it too (flushlat's own starting set), flushlat
+    # keeps nothing once attached
+    for uid, capset, want_cmd in ((2001, ["sys_admin"], 1 << CAP_SYS_ADMIN),
+                                  (0, None, caps(os.getpid())["CapEff"])):
+        log = os.path.join(pub, "c%d.log" % uid)
+        args = [FL, "--format", "json", "--"] + slow_cmd(log, 0, 0)
+        t = subprocess.Popen(as_user(uid, capset, args) if capset else args,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cmd = child_pid(t.pid)
+        wait_for(lambda: os.path.exists(log) and lines(log) > 5, 10, "CMD flushing")
+        c, f = caps(cmd), caps(t.pid)
+        t.send_signal(signal.SIGINT)
+        out, err = t.communicate(timeout=20)
+        check(t.returncode == 0, "uid %d: rc %d %s" % (uid, t.returncode, err))
+        check(c["CapEff"] == want_cmd, "uid %d: CMD CapEff %x, want %x" % (uid, c["CapEff"],
+                                                                         want_cmd))
+        check(f["CapEff"] == 0 and f["CapPrm"] == 0, "uid %d: flushlat kept %s" % (uid, f))
+        check(mfl(json_last(err))["samples"] == lines(log), "uid %d: samples" % uid)
+        print("ok uid %d: CMD CapEff %x (flushlat's start), flushlat CapEff 0 CapPrm 0" %
+              (uid, c["CapEff"]))
+    # -p on another user's process: CAP_SYS_PTRACE, named
+    r = subprocess.Popen([rec(), "--seconds", "4", "--rate", "300", "--no-sync"],
+                         stdout=subprocess.DEVNULL)
+    time.sleep(0.3)
+    p = run(as_user(2001, ["sys_admin"], [FL, "-p", str(r.pid), "--duration", "0.5"]))
+    check(p.returncode == 1 and "needs CAP_SYS_PTRACE" in p.stderr and
+          "no USDT probes" not in p.stderr, "-p root process: %s" % p.stderr)
+    print("ok -p another user's process: " + p.stderr.strip())
+    p = run(as_user(2001, ["sys_admin", "sys_ptrace"], [FL, "-p", str(r.pid), "--duration", "0.5",
+                                                        "--format", "json"]))
+    r.kill()
+    r.wait()
+    check(p.returncode == 0 and mfl(json_last(p.stdout))["samples"] > 0,
+          "with CAP_SYS_PTRACE: %s" % p.stderr)
+    print("ok with CAP_SYS_ADMIN+CAP_SYS_PTRACE it traces another user's process")
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
