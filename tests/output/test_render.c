@@ -814,6 +814,30 @@ static void test_label_set_parse(void **state)
 	assert_int_equal(fl_label_set_parse(res2, &o, err, sizeof(err)), -1);
 	assert_int_equal(fl_label_set_parse(ev, &o, err, sizeof(err)), 0); /* empty value ok */
 	assert_int_equal(o.nlabels, 2);
+	{
+		/* values are any valid UTF-8 (escaped by the writer), never invalid bytes */
+		char u8[] = "u=\xc3\xa9t\xc3\xa9 \"q\" \\ \n", lone[] = "v=a\x80",
+		     over[] = "w=\xc0\xaf", sur[] = "x=\xed\xa0\x80", big[] = "y=\xf4\x90\x80\x80",
+		     cut[] = "z=ab\xe2\x82";
+
+		assert_int_equal(fl_label_set_parse(u8, &o, err, sizeof(err)), 0);
+		assert_int_equal(fl_label_set_parse(lone, &o, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "byte 2 of the value is not valid UTF-8"));
+		assert_int_equal(fl_label_set_parse(over, &o, err, sizeof(err)), -1);
+		assert_int_equal(fl_label_set_parse(sur, &o, err, sizeof(err)), -1);
+		assert_int_equal(fl_label_set_parse(big, &o, err, sizeof(err)), -1);
+		assert_int_equal(fl_label_set_parse(cut, &o, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "byte 3 of the value"));
+		assert_int_equal(o.nlabels, 3);
+	}
+	/* --label: a line of the dump: valid UTF-8, no control character */
+	assert_int_equal(fl_label_check("Caf\xc3\xa9 \"WAL\"", err, sizeof(err)), 0);
+	assert_int_equal(fl_label_check("a\nb", err, sizeof(err)), -1);
+	assert_string_equal(err, "byte 2 is a control character");
+	assert_int_equal(fl_label_check("a\tb", err, sizeof(err)), -1);
+	assert_int_equal(fl_label_check("\x7f", err, sizeof(err)), -1);
+	assert_int_equal(fl_label_check("ab\xff", err, sizeof(err)), -1);
+	assert_string_equal(err, "byte 3 is not valid UTF-8");
 
 	assert_int_equal(fl_prom_prefix_check("flushlat", err, sizeof(err)), 0);
 	assert_int_equal(fl_prom_prefix_check("a:b_C9", err, sizeof(err)), 0);
@@ -888,6 +912,18 @@ static void test_prom_scrape_duration(void **state)
 }
 
 /* One form of a comm everywhere: valid UTF-8, no control bytes. */
+/* Messages quoting hostile input stay one printable line. */
+static void test_text_safe(void **state)
+{
+	char a[] = "ok \xc3\xa9", b[] = "x\ny\x1b[1m\xff\xc3(z\x7f";
+
+	(void)state;
+	fl_text_safe(a);
+	assert_string_equal(a, "ok \xc3\xa9");
+	fl_text_safe(b);
+	assert_string_equal(b, "x?y?[1m?" "?(z?");
+}
+
 static void test_comm_str(void **state)
 {
 	static const struct {
@@ -937,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_prom_compat_full_label_set),
 		cmocka_unit_test(test_prom_scrape_duration),
 		cmocka_unit_test(test_comm_str),
+		cmocka_unit_test(test_text_safe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -234,7 +234,7 @@ static void test_report_errors(void **state)
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", NULL }, "expected exactly one FILE.json");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", good, good, NULL }, "expected exactly one");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--format", "xml", good, NULL },
-		     "--format must be text, prometheus, json or html: xml");
+		     "bad --format 'xml' (text, prometheus, json or html)");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--bogus", good, NULL },
 		     "unknown or incomplete option: --bogus");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", good, "--format", NULL },
@@ -243,6 +243,14 @@ static void test_report_errors(void **state)
 		     "--prefix '9x'");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--label-set", "le=1", good, NULL },
 		     "set by flushlat itself");
+	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--label", "a\nb", good, NULL },
+		     "bad --label 'a?b': byte 2 is a control character");
+	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--label", "\xff", good, NULL },
+		     "bad --label '?': byte 1 is not valid UTF-8");
+	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--label-set", "a=\xc3(", good, NULL },
+		     "bad --label-set 'a=?(': byte 1 of the value is not valid UTF-8");
+	expect_usage(fl_cmd_report, (const char *const[]){ "report", "/nonexistent\n\x1b[1m.json", NULL },
+		     "/nonexistent?" "?[1m.json: No such file or directory");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", "/nonexistent.json", NULL },
 		     "/nonexistent.json: No such file or directory");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", bad, NULL },

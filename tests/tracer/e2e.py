@@ -1545,6 +1545,61 @@ def case_privileges():
     print("ok with CAP_SYS_ADMIN+CAP_SYS_PTRACE it traces another user's process")
 
 
+
+def case_hostile_names():
+    """A process name (and path) that is not valid UTF-8, with control characters, quotes and
+    backslashes: every output stays valid (promtool-clean /metrics, strict UTF-8 JSON and
+    text, one-line messages); bad user-given label values are refused at start-up."""
+    import shutil
+    name = b"r\xff\"\\\x1b[1m\xc3(\n"
+    d = os.fsencode(tmp("h"))
+    os.mkdir(d)
+    path = os.path.join(d, name)
+    shutil.copy(rec(), path)
+    port = free_port()
+    errp = tmp("e")
+    t = subprocess.Popen([os.fsencode(FL), b"-b", path, b"--listen", b"127.0.0.1:%d" % port,
+                          b"--interval", b"0.2", b"--format", b"json"],
+                         stdout=subprocess.PIPE, stderr=open(errp, "w"))
+    wait_for(lambda: "attached" in read(errp) or t.poll() is not None, 20, "attach")
+    rs = [subprocess.Popen([path, "--seconds", "3", "--rate", "200", "--no-sync"],
+                           stdout=subprocess.DEVNULL) for _ in range(2)]
+    time.sleep(1.0)
+    body = urllib_get(port)
+    pc = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+    check(pc.returncode == 0, "promtool: %s %s" % (pc.stdout, pc.stderr))
+    text = body.decode("utf-8")  # strict
+    check('comm="r?\\"\\\\?[1m?(?"' in text, "comm label: %s" %
+          [l for l in text.splitlines() if "comm=" in l][:2])
+    for r in rs:
+        r.wait(timeout=20)
+    t.send_signal(signal.SIGINT)
+    out, _ = t.communicate(timeout=20)
+    check(t.returncode == 0, "rc %d" % t.returncode)
+    snaps = [json.loads(l.decode("utf-8")) for l in out.splitlines()]
+    comms = {p["comm"] for s in snaps for p in s["processes"]}
+    check(comms == {'r?"\\?[1m?(?'}, "JSON comms %s" % comms)
+    err = open(errp, "rb").read()
+    check(err.count(b"\n") == 1 and b"\x1b" not in err, "stderr %r" % err)
+    # text output too
+    p = subprocess.run([FL, "-b", path, "--duration", "1.5"], capture_output=True)
+    check(p.returncode == 0, "text rc %d" % p.returncode)
+    p.stdout.decode("utf-8")
+    # user-given labels: refused at start-up, one printable line
+    for args, msg in ((["--label-set", b"host=a\xffb"], "byte 2 of the value is not valid UTF-8"),
+                      (["--label", b"a\nb"], "byte 2 is a control character"),
+                      (["--label", b"\xc0\xaf"], "byte 1 is not valid UTF-8")):
+        p = subprocess.run([FL] + args + ["-b", rec()], capture_output=True)
+        check(p.returncode == 2 and msg in p.stderr.decode("utf-8") and
+              p.stderr.count(b"\n") == 1, "%s: rc %d %r" % (args, p.returncode, p.stderr))
+    print("ok hostile process name: /metrics promtool-clean, JSON and text valid UTF-8")
+
+
+def urllib_get(port, path="/metrics"):
+    import urllib.request
+    return urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5).read()
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":

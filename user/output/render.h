@@ -44,6 +44,13 @@ void fl_render_prom(const struct fl_snapshot *s, const struct fl_render_opts *o,
  * not repeat the option's name).
  */
 int fl_label_set_parse(char *kv, struct fl_render_opts *o, char *err, size_t errlen);
+/*
+ * --label: valid UTF-8 without control characters (it becomes part of a line
+ * of the dump).  0, or -1 with err naming the byte.
+ */
+int fl_label_check(const char *label, char *err, size_t errlen);
+/* A Prometheus label value must be valid UTF-8.  0, or -1 with err naming the byte. */
+int fl_label_value_check(const char *value, char *err, size_t errlen);
 /* --prefix: must be a valid Prometheus metric name.  0, or -1 with err. */
 int fl_prom_prefix_check(const char *prefix, char *err, size_t errlen);
 

@@ -53,7 +53,7 @@ static int valid_label_name(const char *k)
 
 int fl_label_set_parse(char *kv, struct fl_render_opts *o, char *err, size_t errlen)
 {
-	char *eq = strchr(kv, '=');
+	char *eq = strchr(kv, '='), vwhy[64];
 	const char *why = NULL;
 
 	if (!eq) {
@@ -71,6 +71,8 @@ int fl_label_set_parse(char *kv, struct fl_render_opts *o, char *err, size_t err
 			why = "the label is given twice";
 	if (!why && o->nlabels >= FL_MAX_LABEL_SET)
 		why = "too many labels (at most " FL_STR(FL_MAX_LABEL_SET) ")";
+	if (!why && fl_label_value_check(eq + 1, vwhy, sizeof(vwhy)))
+		why = vwhy;
 	if (why) {
 		*eq = '=';
 		snprintf(err, errlen, "'%s': %s", kv, why);

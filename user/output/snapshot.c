@@ -223,3 +223,19 @@ void fl_comm_str(const char comm[FL_COMM_LEN], char out[FL_COMM_LEN + 1])
 	}
 	out[n] = '\0';
 }
+
+void fl_text_safe(char *s)
+{
+	unsigned char *u = (unsigned char *)s;
+	size_t n = strlen(s), i = 0;
+
+	while (i < n) {
+		size_t len = fl_utf8_len(u + i, n - i);
+
+		if (!len || (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))) {
+			u[i++] = '?';
+			continue;
+		}
+		i += len;
+	}
+}

@@ -85,7 +85,16 @@ int fl_snapshot_add(struct fl_snapshot *acc, const struct fl_snapshot *d);
  * name is always valid UTF-8 and can never break a line, a label or JSON.
  */
 void fl_comm_str(const char comm[FL_COMM_LEN], char out[FL_COMM_LEN + 1]);
-/* Length of the valid UTF-8 sequence at s (n >= 1 bytes there), 0 if invalid. */
+/*
+ * Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), 0 when
+ * invalid (overlong forms, surrogates and code points above U+10FFFF are).
+ */
 size_t fl_utf8_len(const unsigned char *s, size_t n);
+/*
+ * Makes a message safe to print as one line: control characters and bytes
+ * that are not valid UTF-8 become '?' (in place).  For messages that quote
+ * what a user or a file gave.
+ */
+void fl_text_safe(char *s);
 
 #endif /* FLUSHLAT_SNAPSHOT_H */

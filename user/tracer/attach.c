@@ -17,6 +17,7 @@
 
 #include "flushlat.h"
 #include "flushlat.skel.h"
+#include "msg.h"
 #include "proc.h"
 #include "session.h"
 
@@ -37,7 +38,7 @@ static int attach_probe(struct fl_session *t, struct fl_target *x, struct bpf_pr
 		if (pid > 0 && fl_proc_exited(pid))
 			fprintf(stderr, "flushlat: process %d exited during attach\n", (int)pid);
 		else
-			fprintf(stderr, "flushlat: cannot attach flashstrike:%s in %s: %s%s (-v: libbpf's log)\n",
+			fl_err("cannot attach flashstrike:%s in %s: %s%s (-v: libbpf's log)",
 				probe, x->path, strerror(-err),
 				err == -EPERM || err == -EACCES ? " (needs CAP_SYS_ADMIN)" :
 				err == -ENOENT || err == -EOPNOTSUPP ?
@@ -87,8 +88,8 @@ int fl_attach_all(struct fl_session *t)
 			continue;
 		if (!has_fallback)
 			return -1;
-		fprintf(stderr, "flushlat: warning: %s: attaching for every process that maps it "
-				"(this kernel cannot filter a library not yet loaded by PID)\n", x->path);
+		fl_err("warning: %s: attaching for every process that maps it "
+		       "(this kernel cannot filter a library not yet loaded by PID)", x->path);
 		if (fl_attach_target(t, x, -1, 0))
 			return -1;
 	}

@@ -29,6 +29,7 @@
 #include "heatmap_cmd.h"
 #include "http.h"
 #include "loop.h"
+#include "msg.h"
 #include "report.h"
 #include "session.h"
 #include "live.h"
@@ -152,7 +153,7 @@ static int bind_http(struct fl_session *t)
 		return 0;
 	t->http_fd = fl_http_bind(&t->o.listen_addr, err, sizeof(err));
 	if (t->http_fd < 0) {
-		fprintf(stderr, "flushlat: --listen %s: %s\n", t->o.listen, err);
+		fl_err("--listen %s: %s", t->o.listen, err);
 		return -1;
 	}
 	return 0;
@@ -192,8 +193,8 @@ static int open_output(struct fl_session *t)
 	if (fd >= 0)
 		t->out = fdopen(fd, "w");
 	if (fd < 0 || !t->out || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
-		fprintf(stderr, "flushlat: cannot open --output %s: %s\n", t->o.output,
-			errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+		fl_err("cannot open --output %s: %s", t->o.output,
+		       errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
 		if (t->out)
 			fclose(t->out);
 		else if (fd >= 0)
@@ -302,7 +303,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "heatmap"))
 		return fl_cmd_heatmap(argc - 1, argv + 1);
 	if (fl_opts_parse(argc, argv, &t.o, err, sizeof(err))) {
-		fprintf(stderr, "flushlat: %s\n", err);
+		fl_err("%s", err); /* it quotes what was given */
 		return FL_EXIT_USAGE;
 	}
 	if (t.o.help) {

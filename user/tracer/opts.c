@@ -285,6 +285,8 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 			o->output = optarg;
 			break;
 		case OPT_LABEL:
+			if (fl_label_check(optarg, msg, sizeof(msg)))
+				return fail(err, len, "bad --label '%s': %s", optarg, msg);
 			o->render.label = optarg;
 			break;
 		case OPT_PREFIX:

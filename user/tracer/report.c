@@ -96,12 +96,26 @@ static void getopt_reset(void)
 	opterr = 0;
 }
 
-/* "flushlat CMD: MSG[: ARG] (see ...)"; with a space as sep: "MSG ARG". */
+/* "flushlat CMD: MSG[: ARG] (see ...)"; with a space as sep: "MSG ARG".  One printable line. */
 static int usage_error_sep(const char *cmd, const char *msg, const char *sep, const char *arg)
 {
-	fprintf(stderr, "flushlat %s: %s%s%s (see flushlat %s --help)\n", cmd, msg,
-		arg ? sep : "", arg ? arg : "", cmd);
+	char line[1024];
+
+	if (snprintf(line, sizeof(line), "%s%s%s", msg, arg ? sep : "", arg ? arg : "") < 0)
+		line[0] = '\0'; /* (a long one is cut: still one line) */
+	fl_text_safe(line);
+	fprintf(stderr, "flushlat %s: %s (see flushlat %s --help)\n", cmd, line, cmd);
 	return FL_EXIT_USAGE;
+}
+
+/* A file that cannot be used: its name and the cause, one printable line. */
+static void file_error(const char *cmd, const char *err)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s", err);
+	fl_text_safe(line);
+	fprintf(stderr, "flushlat %s: %s\n", cmd, line);
 }
 
 static int usage_error(const char *cmd, const char *msg, const char *arg)
@@ -197,7 +211,7 @@ static int report_html(const char *path, const struct fl_threshold *th, int nth,
 		ret = -1;
 	}
 	if (ret) {
-		fprintf(stderr, "flushlat report: %s\n", err);
+		file_error("report", err);
 		json_object_put(f.last);
 		fl_heat_free(&f.heat);
 		fl_run_free(&f.run);
@@ -243,10 +257,14 @@ int fl_cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			html = !strcmp(optarg, "html");
-			if (!html && fl_format_parse(optarg, &fmt))
-				return usage_error("report",
-						   "--format must be text, prometheus, json or html",
-						   optarg);
+			if (!html && fl_format_parse(optarg, &fmt)) {
+				char what[512];
+
+				if (snprintf(what, sizeof(what),
+					     "bad --format '%s' (text, prometheus, json or html)", optarg) < 0)
+					what[0] = '\0';
+				return usage_error("report", what, NULL);
+			}
 			break;
 		case 'c':
 			o.compat = 1;
@@ -257,6 +275,13 @@ int fl_cmd_report(int argc, char **argv)
 			o.prefix = optarg;
 			break;
 		case 'l':
+			if (fl_label_check(optarg, err, sizeof(err))) {
+				char what[512];
+
+				if (snprintf(what, sizeof(what), "bad --label '%s'", optarg) < 0)
+					what[0] = '\0';
+				return usage_error("report", what, err);
+			}
 			o.label = optarg;
 			break;
 		case 'L':
@@ -288,7 +313,7 @@ int fl_cmd_report(int argc, char **argv)
 		}
 	} else {
 		if (fl_snapshot_load(argv[optind], &s, err, sizeof(err))) {
-			fprintf(stderr, "flushlat report: %s\n", err);
+			file_error("report", err);
 			strbuf_free(&sb);
 			return FL_EXIT_USAGE;
 		}
@@ -353,11 +378,11 @@ static int load_pair(char **paths, struct fl_snapshot *base, struct fl_snapshot 
 	char err[512];
 
 	if (fl_snapshot_load(paths[0], base, err, sizeof(err))) {
-		fprintf(stderr, "flushlat diff: %s\n", err);
+		file_error("diff", err);
 		return -1;
 	}
 	if (fl_snapshot_load(paths[1], now, err, sizeof(err))) {
-		fprintf(stderr, "flushlat diff: %s\n", err);
+		file_error("diff", err);
 		fl_snapshot_free(base);
 		return -1;
 	}

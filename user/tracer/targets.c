@@ -17,6 +17,7 @@
 #include <sys/vfs.h>
 
 #include "ldso.h"
+#include "msg.h"
 #include "proc.h"
 #include "session.h"
 
@@ -33,8 +34,8 @@ static int open_libs(struct fl_session *t, int *fds, struct stat *sts)
 		fds[i] = fl_open_regular(o->libs[i], &sts[i]);
 		ret = fds[i] < 0 ? fds[i] : fl_fd_has_probes(fds[i], NULL, 0);
 		if (ret != 1) {
-			fprintf(stderr, "flushlat: --lib %s: %s\n", o->libs[i],
-				ret == 0 ? "no flashstrike USDT probes" : fl_file_error(ret));
+			fl_err("--lib %s: %s", o->libs[i],
+			       ret == 0 ? "no flashstrike USDT probes" : fl_file_error(ret));
 			for (int j = 0; j <= i; j++)
 				if (fds[j] >= 0)
 					close(fds[j]);
@@ -54,34 +55,31 @@ static int from_pid(struct fl_session *t)
 	t->pidfd = fl_pidfd_open(o->pid);
 	if (t->pidfd < 0) {
 		if (errno == ESRCH)
-			fprintf(stderr, "flushlat: no such process: %d\n", (int)o->pid);
+			fl_err("no such process: %d", (int)o->pid);
 		else if (errno == EINVAL)
-			fprintf(stderr, "flushlat: %d is a thread, not a process: give its "
-					"process id (Tgid in /proc/%d/status)\n",
-				(int)o->pid, (int)o->pid);
+			fl_err("%d is a thread, not a process: give its process id (Tgid in "
+			       "/proc/%d/status)", (int)o->pid, (int)o->pid);
 		else
-			fprintf(stderr, "flushlat: cannot watch process %d: %s\n", (int)o->pid,
-				strerror(errno));
+			fl_err("cannot watch process %d: %s", (int)o->pid, strerror(errno));
 		return -1;
 	}
 	err = fl_targets_from_pid(o->pid, &t->targets, other, sizeof(other), &denied);
 	if (err) {
-		fprintf(stderr, "flushlat: cannot read /proc/%d/maps: %s%s\n", (int)o->pid,
-			fl_proc_exited(o->pid) ? "the process exited" : strerror(-err),
-			err == -EACCES ? " (another user's process: needs CAP_SYS_PTRACE)" : "");
+		fl_err("cannot read /proc/%d/maps: %s%s", (int)o->pid,
+		       fl_proc_exited(o->pid) ? "the process exited" : strerror(-err),
+		       err == -EACCES ? " (another user's process: needs CAP_SYS_PTRACE)" : "");
 		return -1;
 	}
 	if (t->targets.n || o->nlibs)
 		return 0;
 	if (fl_proc_exited(o->pid))
-		fprintf(stderr, "flushlat: process %d has exited\n", (int)o->pid);
+		fl_err("process %d has exited", (int)o->pid);
 	else if (denied)
-		fprintf(stderr, "flushlat: cannot read the files of process %d: %s (another user's or "
-				"a more privileged process: needs CAP_SYS_PTRACE)\n",
-			(int)o->pid, strerror(denied));
+		fl_err("cannot read the files of process %d: %s (another user's or a more "
+		       "privileged process: needs CAP_SYS_PTRACE)", (int)o->pid, strerror(denied));
 	else
-		fprintf(stderr, "flushlat: process %d has no flashstrike USDT probes (%s%s)\n",
-			(int)o->pid, *other ? "it has: " : "no USDT probes at all", other);
+		fl_err("process %d has no flashstrike USDT probes (%s%s)", (int)o->pid,
+		       *other ? "it has: " : "no USDT probes at all", other);
 	return -1;
 }
 
@@ -97,7 +95,7 @@ static int from_path(struct fl_session *t)
 		char err[PATH_MAX + 64];
 
 		if (fl_child_resolve(o->cmd[0], t->exe, err, sizeof(err))) {
-			fprintf(stderr, "flushlat: %s\n", err);
+			fl_err("%s", err);
 			return -1;
 		}
 	} else {
@@ -106,7 +104,7 @@ static int from_path(struct fl_session *t)
 	fd = fl_open_regular(t->exe, &st);
 	ret = fd < 0 ? fd : fl_fd_has_probes(fd, other, sizeof(other));
 	if (ret < 0) {
-		fprintf(stderr, "flushlat: cannot read %s: %s\n", t->exe, fl_file_error(ret));
+		fl_err("cannot read %s: %s", t->exe, fl_file_error(ret));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -118,9 +116,9 @@ static int from_path(struct fl_session *t)
 	if (o->cmd)
 		fl_targets_from_deps(t->exe, &t->targets);
 	if (!t->targets.n && !o->nlibs) {
-		fprintf(stderr, "flushlat: %s has no flashstrike USDT probes (%s%s)%s\n", t->exe,
-			*other ? "it has: " : "no USDT probes at all", other,
-			o->cmd ? ", nor do its shared libraries; name one with --lib" : "");
+		fl_err("%s has no flashstrike USDT probes (%s%s)%s", t->exe,
+		       *other ? "it has: " : "no USDT probes at all", other,
+		       o->cmd ? ", nor do its shared libraries; name one with --lib" : "");
 		return -1;
 	}
 	return 0;
@@ -131,7 +129,7 @@ static int add_libs(struct fl_session *t, const int *fds, const struct stat *sts
 {
 	for (int i = 0; i < t->o.nlibs; i++) {
 		if (fl_targets_add(&t->targets, fds[i], &sts[i], t->o.libs[i]) < 0) {
-			fprintf(stderr, "flushlat: too many files with probes (max %d)\n", FL_MAX_TARGETS);
+			fl_err("too many files with probes (max %d)", FL_MAX_TARGETS);
 			while (++i < t->o.nlibs)
 				close(fds[i]);
 			return -1;
@@ -159,9 +157,8 @@ static void warn_overlay(const struct fl_targets *ts)
 		for (int j = i + 1; j < ts->n; j++)
 			if (ts->t[i].ino == ts->t[j].ino && ts->t[i].dev != ts->t[j].dev &&
 			    (on_overlayfs(ts->t[i].fd) || on_overlayfs(ts->t[j].fd)))
-				fprintf(stderr, "flushlat: warning: %s and %s may be one file seen "
-						"through overlayfs: if so, each flush is counted twice\n",
-					ts->t[i].path, ts->t[j].path);
+				fl_err("warning: %s and %s may be one file seen through overlayfs: "
+				       "if so, each flush is counted twice", ts->t[i].path, ts->t[j].path);
 }
 
 int fl_find_targets(struct fl_session *t)
