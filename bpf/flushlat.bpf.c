@@ -114,12 +114,17 @@ static __always_inline void update_max(__u64 *p, __u64 v)
 	count(FL_CNT_CAS_GIVEUP);
 }
 
+/*
+ * samples first, the histogram last (record()): user space reads the
+ * histogram, then the MetaStore, and equal counts then prove both hold the
+ * same complete flushes (tracer/reader.c).
+ */
 static __always_inline void record_into(struct metastore *ms, __u64 d)
 {
 	struct duration64 *m = &ms->maintenance_meta_flush;
 
-	__sync_fetch_and_add(&m->total_ns.value, d);
 	__sync_fetch_and_add(&m->samples.value, 1);
+	__sync_fetch_and_add(&m->total_ns.value, d);
 	update_min(&m->min_ns.value, d);
 	update_max(&m->max_ns.value, d);
 }

@@ -494,6 +494,39 @@ static void test_json_errors(void **state)
 		{ "\"comm\":\"0123456789abcdef\"", "\"comm\":7", "processes[1].comm: expected a string, got int" },
 		{ "\"processes\":[", "\"processes\":[7,", "processes[0].: expected an object, got int" },
 		{ "\"run_cnt\":13}]", "\"run_cnt\":13},{},{},{}]", "programs: 5 entries, at most 4 expected" },
+		/* numbers beyond 64 bits: json-c would clamp them to UINT64_MAX silently */
+		{ "\"samples\":13,", "\"samples\":18446744073709551616,",
+		  "meta_store.maintenance_meta_flush.samples: 18446744073709551616 is out of range "
+		  "(0 to 18446744073709551615)" },
+		{ "\"total_ns\":2049851211", "\"total_ns\":99999999999999999999999999",
+		  "total_ns: 99999999999999999999999999 is out of range" },
+		{ "[5,1]", "[5,100000000000000000000]", "histogram[0][1]: 100000000000000000000 is out of range" },
+		{ "\"unmatched\":1,", "\"unmatched\":-9223372036854775809,", "unmatched: -9223372036854775809 is out of range" },
+		{ "\"pid\":4242,", "\"pid\":18446744073709551617,", "pid: 18446744073709551617 is out of range" },
+		{ "\"timestamp_ns\":1764097200123456789", "\"timestamp_ns\":18446744073709551616.0",
+		  "timestamp_ns: 18446744073709551616 is out of range" },
+		{ "\"samples\":13,", "\"samples\":1e3,", "got double" },
+		{ "\"samples\":13,", "\"samples\":NaN,", "got double" },
+		{ "\"samples\":13,", "\"samples\":013,", "not JSON" },
+		{ "\"samples\":13,", "\"samples\":13,,", "not JSON" },
+		/* inconsistent numbers */
+		{ "\"samples\":13,", "\"samples\":12,",
+		  "histogram: counts add up to 13, but meta_store.maintenance_meta_flush.samples is 12" },
+		{ "\"samples\":13,", "\"samples\":14,", "histogram: counts add up to 13, but" },
+		{ "[5,1],[7,1]", "[5,18446744073709551615],[7,1]",
+		  "histogram: counts add up to more than 18446744073709551615" },
+		{ "\"min_ns\":5,", "\"min_ns\":7,", "histogram: bucket 5 ns lies outside min_ns..max_ns (7..2000000000)" },
+		{ "\"max_ns\":2000000000,", "\"max_ns\":1000000000,", "histogram: bucket 1946157056 ns lies outside" },
+		{ "\"min_ns\":5,", "\"min_ns\":3000000000,", "min_ns: 3000000000 is above max_ns 2000000000" },
+		{ "\"oldest_age_ns\":7500000", "\"oldest_age_ns\":7500000,\"count\":0",
+		  "in_flight.oldest_age_ns: 7500000 with count 0" },
+		{ "\"pid\":4242,", "\"pid\":0,", "pid: 0 out of range" },
+		{ "\"pid\":4343,", "\"pid\":4242,", "processes[1].pid: 4242 listed twice" },
+		{ "\"pid\":4343,", "\"pid\":0,", "processes[1].pid: 0 out of range" },
+		{ "\"min_ns\":15,", "\"min_ns\":2000000001,", "processes[1].min_ns: 2000000001 is above max_ns" },
+		{ "\"comm\":\"0123456789abcdef\"", "\"comm\":\"0123456789abcd\xff\"", "not JSON: invalid utf-8" },
+		{ "\"unmatched\":1,", "\"unmatched\":1,\"lean\":true,",
+		  "in_flight.count: expected null with \"lean\":true (not measured), got int" },
 	};
 	struct fl_render_opts o;
 	struct fl_snapshot s;
@@ -520,6 +553,16 @@ static void test_json_errors(void **state)
 	bad = edit(json, "\n", "} x\n");
 	expect_parse_error(bad, "not JSON");
 	free(bad);
+	/* digits inside strings are left alone; a 64-bit value as large as can be is fine */
+	bad = edit(json, "\"handle_flush_done\"", "\"1844674407370955161699999 \\\"9\"");
+	{
+		struct fl_snapshot back;
+
+		assert_int_equal(fl_snapshot_from_json(bad, &back, NULL, 0), 0);
+		assert_string_equal(back.progs[1].name, "1844674407370955161699999 \"9");
+		fl_snapshot_free(&back);
+	}
+	free(bad);
 	/* min_ns null is accepted: no sample. */
 	snap_free(&s);
 	snap_init(&s);
@@ -528,6 +571,16 @@ static void test_json_errors(void **state)
 	bad = edit(json, "\"min_ns\":18446744073709551615", "\"min_ns\":null");
 	assert_int_equal(fl_snapshot_from_json(bad, &s, NULL, 0), 0);
 	assert_int_equal(s.ms.maintenance_meta_flush.min_ns.value, UINT64_MAX);
+	free(bad);
+	/* samples 0 with a histogram, or with a min or a max */
+	bad = edit(json, "\"histogram\":[]", "\"histogram\":[[5,1]]");
+	expect_parse_error(bad, "histogram: counts add up to 1, but meta_store.maintenance_meta_flush.samples is 0");
+	free(bad);
+	bad = edit(json, "\"min_ns\":18446744073709551615", "\"min_ns\":5");
+	expect_parse_error(bad, "min_ns: 5 with samples 0");
+	free(bad);
+	bad = edit(json, "\"max_ns\":0", "\"max_ns\":5");
+	expect_parse_error(bad, "max_ns: 5 with samples 0");
 	free(bad);
 	free(json);
 }
@@ -912,6 +965,62 @@ static void test_prom_scrape_duration(void **state)
 }
 
 /* One form of a comm everywhere: valid UTF-8, no control bytes. */
+static uint64_t hist_total(const struct fl_snapshot *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < FL_HIST_NBUCKETS; i++)
+		n += s->hist[i];
+	return n;
+}
+
+/*
+ * A live reading whose histogram lags or leads the MetaStore by a few flushes
+ * is shown with exactly samples in the histogram, and then reads back.
+ */
+static void test_settle(void **state)
+{
+	struct fl_render_opts o;
+	struct fl_snapshot s, back;
+	char *json, err[256];
+
+	(void)state;
+	fl_render_opts_default(&o);
+	snap_init(&s);
+	for (int i = 0; i < 10; i++)
+		snap_record(&s, 1000 + (uint64_t)i * 100000);
+	s.hist[fl_hist_bucket(1000)]--; /* two flushes not in the histogram yet */
+	s.hist[fl_hist_bucket(101000)]--;
+	fl_snapshot_settle(&s);
+	assert_int_equal(hist_total(&s), 10);
+	assert_int_equal(s.hist[fl_hist_bucket(900000 + 1000)], 3); /* max's bucket */
+	json = render(FL_FMT_JSON, &s, &o);
+	assert_int_equal(fl_snapshot_from_json(json, &back, err, sizeof(err)), 0);
+	fl_snapshot_free(&back);
+	free(json);
+	s.hist[fl_hist_bucket(5000)] += 3; /* three more than samples: taken from the top */
+	fl_snapshot_settle(&s);
+	assert_int_equal(hist_total(&s), 10);
+	assert_int_equal(s.hist[fl_hist_bucket(900000 + 1000)], 0);
+	assert_int_equal(s.hist[fl_hist_bucket(5000)], 3);
+	/* samples 0: nothing left; an interval with unknown max: the highest bucket in use */
+	snap_init(&s);
+	s.hist[7] = 4;
+	fl_snapshot_settle(&s);
+	assert_int_equal(hist_total(&s), 0);
+	snap_init(&s);
+	s.ms.maintenance_meta_flush.samples.value = 3;
+	s.ms.maintenance_meta_flush.total_ns.value = 3000;
+	s.hist[fl_hist_bucket(500)] = 1;
+	fl_snapshot_settle(&s);
+	assert_int_equal(s.hist[fl_hist_bucket(500)], 3);
+	snap_init(&s);
+	s.ms.maintenance_meta_flush.samples.value = 3;
+	s.ms.maintenance_meta_flush.total_ns.value = 3000;
+	fl_snapshot_settle(&s);
+	assert_int_equal(s.hist[fl_hist_bucket(1000)], 3); /* nothing known but the average */
+}
+
 /* Messages quoting hostile input stay one printable line. */
 static void test_text_safe(void **state)
 {
@@ -974,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_prom_scrape_duration),
 		cmocka_unit_test(test_comm_str),
 		cmocka_unit_test(test_text_safe),
+		cmocka_unit_test(test_settle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

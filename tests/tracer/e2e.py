@@ -1600,6 +1600,36 @@ def urllib_get(port, path="/metrics"):
     return urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5).read()
 
 
+
+def case_consistent_snapshots():
+    """Snapshots taken while flushes pour in (cumulative and --delta, -b with recorders in a
+    tight loop): every line flushlat writes is consistent (histogram total == samples) and
+    passes `flushlat report`'s validation."""
+    for mode in ([], ["--delta"]):
+        t = start_tracer(["-b", rec(), "--interval", "0.02", "--format", "json"] + mode, tmp("e"))
+        rs = [subprocess.Popen([rec(), "--spin", "400000", "--writers", "2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+              subprocess.Popen([rec(), "--seconds", "2", "--no-sync"], stdout=subprocess.DEVNULL)]
+        for r in rs:
+            r.wait(timeout=60)
+        t.send_signal(signal.SIGINT)
+        out, _ = t.communicate(timeout=20)
+        check(t.returncode == 0, "rc %d %s" % (t.returncode, read(tmp("e"))))
+        snaps = [l for l in out.splitlines() if l.startswith("{")]
+        check(len(snaps) > 20, "only %d snapshots" % len(snaps))
+        for i, l in enumerate(snaps):
+            sn = json.loads(l)
+            total = sum(c for _, c in sn["histogram"])
+            check(total == mfl(sn)["samples"], "line %d: histogram %d, samples %d" %
+                  (i, total, mfl(sn)["samples"]))
+        for i in (0, len(snaps) // 3, len(snaps) // 2, len(snaps) - 1):
+            with open(tmp("line.json"), "w") as f:
+                f.write(snaps[i] + "\n")
+            p = run([FL, "report", tmp("line.json")])
+            check(p.returncode == 0, "report of line %d: %s" % (i, p.stderr))
+        print("ok %s: %d snapshots under load, each consistent" % (mode or "cumulative", len(snaps)))
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":

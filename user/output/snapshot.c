@@ -175,6 +175,39 @@ int fl_snapshot_add(struct fl_snapshot *acc, const struct fl_snapshot *d)
 	return 0;
 }
 
+/* Where flushes the histogram lacks are put: max's bucket, else the highest one in use. */
+static __u32 settle_bucket(const struct fl_snapshot *s)
+{
+	const struct duration64 *d = &s->ms.maintenance_meta_flush;
+
+	if (d->max_ns.value)
+		return fl_hist_bucket(d->max_ns.value);
+	for (__u32 i = FL_HIST_NBUCKETS; i-- > 0;)
+		if (s->hist[i])
+			return i;
+	if (d->min_ns.value != FL_MIN_EMPTY)
+		return fl_hist_bucket(d->min_ns.value);
+	return fl_hist_bucket(d->samples.value ? d->total_ns.value / d->samples.value : 0);
+}
+
+void fl_snapshot_settle(struct fl_snapshot *s)
+{
+	uint64_t n = s->ms.maintenance_meta_flush.samples.value, sum = 0;
+
+	for (__u32 i = 0; i < FL_HIST_NBUCKETS; i++)
+		sum += s->hist[i];
+	if (sum < n) {
+		s->hist[settle_bucket(s)] += n - sum;
+		return;
+	}
+	for (__u32 i = FL_HIST_NBUCKETS; i-- > 0 && sum > n;) {
+		uint64_t cut = s->hist[i] < sum - n ? s->hist[i] : sum - n;
+
+		s->hist[i] -= cut;
+		sum -= cut;
+	}
+}
+
 size_t fl_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;

@@ -80,6 +80,16 @@ int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
  */
 int fl_snapshot_add(struct fl_snapshot *acc, const struct fl_snapshot *d);
 /*
+ * Makes the histogram hold exactly the MetaStore's samples, for showing s.
+ * A live reading retries until they agree, but under a sustained flood of
+ * flushes (or in an interval of --delta that received flushes counted by the
+ * previous one) they can differ by the few flushes that completed while the
+ * maps were read.  Missing ones are put in max's bucket (pessimistic: they
+ * lie at or below it), extra ones are taken from the top.  Never applied to a
+ * reading kept as the base of a --delta.
+ */
+void fl_snapshot_settle(struct fl_snapshot *s);
+/*
  * A comm as every output shows it: the bytes up to the first NUL, with
  * control bytes and bytes that are not valid UTF-8 replaced by '?', so the
  * name is always valid UTF-8 and can never break a line, a label or JSON.

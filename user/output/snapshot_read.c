@@ -18,7 +18,14 @@
  * the MetaStore and the histogram.  min_ns may be null, meaning "no sample"
  * (UINT64_MAX, the MetaStore's empty marker).
  *
- * Every error names the offending key and what was expected.
+ * Every error names the offending key and what was expected.  Besides the
+ * shape, the numbers must make sense together (what flushlat itself can
+ * write, even while flushes complete during a read): every integer fits in
+ * 64 bits (json-c would clamp a larger one silently), the histogram counts add
+ * up to samples (without overflowing), lie between the buckets of min and
+ * max when those are known, an empty duration has no min or max, min <= max,
+ * "lean":true goes with nulls, nothing is in flight without an age, pids are
+ * unique.  The JSON is strict and its strings valid UTF-8.
  */
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
@@ -30,6 +37,22 @@
 #include <json-c/json.h>
 
 #include "snapshot_read.h"
+
+/*
+ * json-c clamps an integer beyond 64 bits to the nearest limit without a
+ * word.  Before parsing, such a token gets ".0" appended (mark_out_of_range):
+ * it is then a double whose text ends in ".0" and whose magnitude is at least
+ * 2^63, which no integer field accepts; this says which.
+ */
+static int is_out_of_range(struct json_object *o)
+{
+	const char *t = json_object_get_string(o);
+	size_t n = strlen(t);
+	double v = json_object_get_double(o);
+
+	return n > 2 && !strcmp(t + n - 2, ".0") && (v >= 9223372036854775808.0 ||
+						     v <= -9223372036854775808.0);
+}
 
 static const char *type_name(struct json_object *o)
 {
@@ -54,6 +77,11 @@ static int get_key(struct json_object *obj, const char *path, const char *key, i
 static int as_u64(struct json_object *o, const char *path, const char *key, uint64_t *v, char *err,
 		  size_t errlen)
 {
+	if (json_object_is_type(o, json_type_double) && is_out_of_range(o)) {
+		snprintf(err, errlen, "%s%s: %.*s is out of range (0 to 18446744073709551615)", path,
+			 key, (int)strlen(json_object_get_string(o)) - 2, json_object_get_string(o));
+		return -1;
+	}
 	if (!json_object_is_type(o, json_type_int)) {
 		snprintf(err, errlen, "%s%s: expected a non-negative integer, got %s", path, key,
 			 type_name(o));
@@ -82,16 +110,24 @@ static int get_u64(struct json_object *obj, const char *path, const char *key, i
 	return as_u64(o, path, key, v, err, errlen);
 }
 
-/* Like get_u64, but a JSON null reads as unknown (0) when allowed (--lean). */
-static int get_u64_nullable(struct json_object *obj, const char *path, const char *key,
-			    int null_ok, uint64_t *v, char *err, size_t errlen)
+/*
+ * A value --lean does not measure: null (unknown, read as 0) in a lean
+ * snapshot, a number otherwise; never the other way round.
+ */
+static int get_u64_lean(struct json_object *obj, const char *path, const char *key, int lean,
+			uint64_t *v, char *err, size_t errlen)
 {
 	struct json_object *o;
 
 	*v = 0;
 	if (get_key(obj, path, key, 0, &o, err, errlen))
 		return -1;
-	if (!o && null_ok)
+	if (lean && o) {
+		snprintf(err, errlen, "%s%s: expected null with \"lean\":true (not measured), got %s",
+			 path, key, type_name(o));
+		return -1;
+	}
+	if (lean)
 		return 0;
 	return as_u64(o, path, key, v, err, errlen);
 }
@@ -147,6 +183,34 @@ static int get_str(struct json_object *obj, const char *path, const char *key, c
 	return 0;
 }
 
+/*
+ * What every MetaStore reading satisfies, even one taken while flushes
+ * complete (the BPF side raises samples first and min/max after): no min or
+ * max without a sample, and min <= max when both are known (an interval of
+ * --delta may not know them: min UINT64_MAX, max 0).
+ */
+static int check_duration(const struct duration64 *d, const char *path, char *err, size_t errlen)
+{
+	uint64_t n = d->samples.value, lo = d->min_ns.value, hi = d->max_ns.value;
+
+	if (!n && lo != FL_MIN_EMPTY) {
+		snprintf(err, errlen, "%smin_ns: %llu with samples 0 (expected 18446744073709551615 "
+				      "or null: no sample)", path, (unsigned long long)lo);
+		return -1;
+	}
+	if (!n && hi) {
+		snprintf(err, errlen, "%smax_ns: %llu with samples 0 (expected 0: no sample)", path,
+			 (unsigned long long)hi);
+		return -1;
+	}
+	if (lo != FL_MIN_EMPTY && hi && lo > hi) {
+		snprintf(err, errlen, "%smin_ns: %llu is above max_ns %llu", path,
+			 (unsigned long long)lo, (unsigned long long)hi);
+		return -1;
+	}
+	return 0;
+}
+
 /* samples/total_ns/min_ns/max_ns of a duration64; min_ns null = no sample. */
 static int parse_duration(struct json_object *obj, const char *path, struct duration64 *d,
 			  char *err, size_t errlen)
@@ -165,6 +229,40 @@ static int parse_duration(struct json_object *obj, const char *path, struct dura
 	d->total_ns.value = tot;
 	d->max_ns.value = mx;
 	d->min_ns.value = lo;
+	return check_duration(d, path, err, errlen);
+}
+
+/*
+ * The histogram holds exactly the MetaStore's samples (flushlat makes them
+ * agree before writing: see fl_snapshot_settle), each in a bucket between
+ * those of min and max when they are known.
+ */
+static int check_histogram(const struct fl_snapshot *s, char *err, size_t errlen)
+{
+	const struct duration64 *d = &s->ms.maintenance_meta_flush;
+	uint64_t sum = 0, lo = d->min_ns.value, hi = d->max_ns.value;
+
+	for (__u32 b = 0; b < FL_HIST_NBUCKETS; b++) {
+		if (!s->hist[b])
+			continue;
+		if (sum + s->hist[b] < sum) {
+			snprintf(err, errlen, "histogram: counts add up to more than 18446744073709551615");
+			return -1;
+		}
+		sum += s->hist[b];
+		if ((lo != FL_MIN_EMPTY && b < fl_hist_bucket(lo)) || (hi && b > fl_hist_bucket(hi))) {
+			snprintf(err, errlen, "histogram: bucket %llu ns lies outside min_ns..max_ns "
+					      "(%llu..%llu)", (unsigned long long)fl_hist_bucket_lo(b),
+				 (unsigned long long)lo, (unsigned long long)hi);
+			return -1;
+		}
+	}
+	if (sum != d->samples.value) {
+		snprintf(err, errlen, "histogram: counts add up to %llu, but "
+				      "meta_store.maintenance_meta_flush.samples is %llu",
+			 (unsigned long long)sum, (unsigned long long)d->samples.value);
+		return -1;
+	}
 	return 0;
 }
 
@@ -200,7 +298,7 @@ static int parse_histogram(struct json_object *arr, struct fl_snapshot *s, char 
 		}
 		s->hist[b] = cnt;
 	}
-	return 0;
+	return check_histogram(s, err, errlen);
 }
 
 static int parse_processes(struct json_object *arr, struct fl_snapshot *s, char *err, size_t errlen)
@@ -228,9 +326,16 @@ static int parse_processes(struct json_object *arr, struct fl_snapshot *s, char 
 		}
 		if (get_u64(o, path, "pid", 0, &pid, err, errlen))
 			return -1;
-		if (pid > UINT32_MAX) {
+		if (pid == 0 || pid > INT_MAX) {
 			snprintf(err, errlen, "%spid: %llu out of range", path, (unsigned long long)pid);
 			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (s->procs[j].pid == pid) {
+				snprintf(err, errlen, "%spid: %llu listed twice", path,
+					 (unsigned long long)pid);
+				return -1;
+			}
 		}
 		p->pid = (uint32_t)pid;
 		if (get_str(o, path, "comm", p->comm, sizeof(p->comm), err, errlen) ||
@@ -274,13 +379,19 @@ static int parse_pid(struct json_object *root, struct fl_snapshot *s, char *err,
 
 	if (get_key(root, "", "pid", 0, &o, err, errlen))
 		return -1;
+	if (json_object_is_type(o, json_type_double) && is_out_of_range(o)) {
+		snprintf(err, errlen, "pid: %.*s is out of range (a process id, or -1 for none)",
+			 (int)strlen(json_object_get_string(o)) - 2, json_object_get_string(o));
+		return -1;
+	}
 	if (!json_object_is_type(o, json_type_int)) {
 		snprintf(err, errlen, "pid: expected an integer, got %s", type_name(o));
 		return -1;
 	}
 	v = json_object_get_int64(o);
-	if (v < -1 || v > INT_MAX) {
-		snprintf(err, errlen, "pid: %lld out of range (-1 for none)", (long long)v);
+	if (v < -1 || v == 0 || v > INT_MAX) {
+		snprintf(err, errlen, "pid: %lld out of range (a process id, or -1 for none)",
+			 (long long)v);
 		return -1;
 	}
 	s->pid = (int)v;
@@ -303,6 +414,16 @@ static int parse_flag(struct json_object *root, const char *key, int *v, char *e
 	return 0;
 }
 
+static int check_in_flight(const struct fl_snapshot *s, char *err, size_t errlen)
+{
+	if (!s->in_flight && s->oldest_age_ns) {
+		snprintf(err, errlen, "in_flight.oldest_age_ns: %llu with count 0 (expected 0)",
+			 (unsigned long long)s->oldest_age_ns);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err, size_t errlen)
 {
 	struct json_object *ms, *d, *inf, *hist, *procs, *progs;
@@ -318,13 +439,14 @@ static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err
 	    parse_duration(d, "meta_store.maintenance_meta_flush.", &s->ms.maintenance_meta_flush,
 			   err, errlen) ||
 	    get_obj(root, "", "in_flight", 0, &inf, err, errlen) ||
-	    get_u64_nullable(inf, "in_flight.", "count", s->lean, &s->in_flight, err, errlen) ||
-	    get_u64_nullable(inf, "in_flight.", "oldest_age_ns", s->lean, &s->oldest_age_ns, err,
-			     errlen) ||
-	    get_u64_nullable(root, "", "unmatched", s->lean, &s->unmatched, err, errlen) ||
+	    get_u64_lean(inf, "in_flight.", "count", s->lean, &s->in_flight, err, errlen) ||
+	    get_u64_lean(inf, "in_flight.", "oldest_age_ns", s->lean, &s->oldest_age_ns, err,
+			 errlen) ||
+	    get_u64_lean(root, "", "unmatched", s->lean, &s->unmatched, err, errlen) ||
 	    get_u64(root, "", "dropped", 1, &s->dropped, err, errlen) ||
 	    parse_pid(root, s, err, errlen) ||
 	    get_u64(root, "", "timestamp_ns", 1, &s->taken_realtime_ns, err, errlen) ||
+	    check_in_flight(s, err, errlen) ||
 	    get_arr(root, "", "histogram", 0, &hist, err, errlen) ||
 	    parse_histogram(hist, s, err, errlen) ||
 	    get_arr(root, "", "processes", 1, &procs, err, errlen) ||
@@ -343,25 +465,94 @@ static int blank(const char *p, const char *end)
 	return 1;
 }
 
+/* 1 when the integer token [p, p + n) (digits, maybe a '-') does not fit in 64 bits. */
+static int int_too_big(const char *p, size_t n)
+{
+	const char *lim = "18446744073709551615";
+
+	if (*p == '-') {
+		lim = "9223372036854775808";
+		p++;
+		n--;
+	}
+	while (n > 1 && *p == '0') {
+		p++;
+		n--;
+	}
+	return n > strlen(lim) || (n == strlen(lim) && strncmp(p, lim, n) > 0);
+}
+
+/*
+ * A copy of [b, b + n) in which every integer that json-c would clamp has
+ * ".0" appended (see is_out_of_range).  Strings are skipped.  NULL on
+ * allocation failure; *len is the copy's length.
+ */
+static char *mark_out_of_range(const char *b, size_t n, size_t *len)
+{
+	char *out = malloc(2 * n + 1), *o = out;
+	int in_str = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		if (in_str) {
+			if (b[i] == '\\' && i + 1 < n) /* an escape: two bytes, never the end */
+				*o++ = b[i++];
+			else if (b[i] == '"')
+				in_str = 0;
+			*o++ = b[i++];
+			continue;
+		}
+		if (b[i] != '-' && (b[i] < '0' || b[i] > '9')) {
+			in_str = b[i] == '"';
+			*o++ = b[i++];
+			continue;
+		}
+		/* a number: [-]digits[.digits][(e|E)[+-]digits] */
+		j += b[j] == '-';
+		while (j < n && b[j] >= '0' && b[j] <= '9')
+			j++;
+		memcpy(o, b + i, j - i);
+		o += j - i;
+		if ((j == n || (b[j] != '.' && b[j] != 'e' && b[j] != 'E')) && int_too_big(b + i, j - i)) {
+			*o++ = '.';
+			*o++ = '0';
+		}
+		i = j;
+	}
+	*o = '\0';
+	*len = (size_t)(o - out);
+	return out;
+}
+
 /* The JSON value in [b, e) (one line); 0 or -1 with a message. */
 static int parse_json(const char *b, const char *e, struct json_object **root, char *err,
 		      size_t errlen)
 {
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
-	size_t off;
+	size_t off, len;
+	char *text;
+	int ret = -1;
 
 	*root = NULL;
-	if (e - b > INT_MAX) {
+	if (e - b > INT_MAX / 2) {
 		snprintf(err, errlen, "not JSON: line too long");
 		return -1;
 	}
+	text = mark_out_of_range(b, (size_t)(e - b), &len);
 	tok = json_tokener_new();
-	if (!tok) {
+	if (!tok || !text) {
 		snprintf(err, errlen, "out of memory");
+		json_tokener_free(tok);
+		free(text);
 		return -1;
 	}
-	*root = json_tokener_parse_ex(tok, b, (int)(e - b));
+	/* strict JSON (no leading zeros, no trailing commas...), strings valid UTF-8 */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	*root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
@@ -371,17 +562,17 @@ static int parse_json(const char *b, const char *e, struct json_object **root, c
 		else
 			snprintf(err, errlen, "not JSON: %s at offset %zu",
 				 json_tokener_error_desc(jerr), off);
-		json_object_put(*root);
-		*root = NULL;
-		return -1;
-	}
-	if (!blank(b + off, e)) {
+	} else if (!blank(text + off, text + len)) {
 		snprintf(err, errlen, "not JSON: trailing data after the object at offset %zu", off);
+	} else {
+		ret = 0;
+	}
+	if (ret) {
 		json_object_put(*root);
 		*root = NULL;
-		return -1;
 	}
-	return 0;
+	free(text);
+	return ret;
 }
 
 /* The snapshot of a parsed line; never half a snapshot on error. */

@@ -53,12 +53,14 @@ int fl_loop_stop_signal(void)
 
 int fl_emit(struct fl_session *t, const struct fl_snapshot *s)
 {
+	struct fl_snapshot shown = *s; /* shares procs; s stays the raw base of --delta */
 	struct strbuf sb;
 	int err;
 
+	fl_snapshot_settle(&shown);
 	strbuf_init(&sb);
 	t->o.render.term_cols = fl_term_cols(fileno(t->out)); /* the histogram's width */
-	fl_render(t->o.format, s, &t->o.render, &sb);
+	fl_render(t->o.format, &shown, &t->o.render, &sb);
 	errno = sb.oom ? ENOMEM : 0;
 	err = sb.oom || fwrite(strbuf_str(&sb), 1, sb.len, t->out) != sb.len || fflush(t->out);
 	strbuf_free(&sb);

@@ -106,6 +106,7 @@ static int render_http(void *ctx, struct strbuf *out)
 
 	if (fl_reader_read(&t->reader, t->http_consumer, &s))
 		return -1;
+	fl_snapshot_settle(&s);
 	s.prev_scrape_ns = last_ns;
 	fl_render_prom(&s, &t->o.render, out);
 	fl_snapshot_free(&s);
@@ -130,6 +131,7 @@ static int final_report(struct fl_session *t, const struct fl_snapshot *prev)
 	} else {
 		err = fl_emit(t, &cur);
 	}
+	fl_snapshot_settle(&cur); /* judged as shown (the delta above used it raw) */
 	for (int i = 0; i < t->o.nfail_if; i++) {
 		char why[256];
 

@@ -312,9 +312,44 @@ static void read_progs(struct fl_reader *r, struct fl_snapshot *s)
 	}
 }
 
-int fl_reader_read(struct fl_reader *r, int consumer, struct fl_snapshot *s)
+static uint64_t hist_sum(const struct fl_snapshot *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < FL_HIST_NBUCKETS; i++)
+		n += s->hist[i];
+	return n;
+}
+
+/*
+ * The MetaStore and the histogram, as one consistent reading when possible.
+ * The BPF side raises samples first and the histogram last, and the
+ * histogram is read first here: a flush in the histogram read is then in the
+ * MetaStore read too, complete (x86 keeps both orders), so equal counts mean
+ * both hold exactly the same flushes.  A flush completing in between breaks
+ * the tie: read again, a few times (a few us each); under a flood that never
+ * lets up they stay apart by those few flushes (fl_snapshot_settle).
+ */
+static int read_flushes(struct fl_reader *r, struct fl_snapshot *s)
 {
 	__u32 zero = 0;
+
+	for (int try = 0; try < FL_READER_TRIES; try++) {
+		memset(s->hist, 0, sizeof(s->hist));
+		if (bpf_map_lookup_elem(r->hist_fd, &zero, r->hist_buf))
+			return -errno;
+		fl_sum_percpu(s->hist, r->hist_buf, FL_HIST_NBUCKETS, r->ncpu);
+		if (bpf_map_lookup_elem(r->metastore_fd, &zero, r->ms_buf))
+			return -errno;
+		metastore_merge(&s->ms, r->ms_buf, (size_t)r->ncpu);
+		if (hist_sum(s) == s->ms.maintenance_meta_flush.samples.value)
+			break;
+	}
+	return 0;
+}
+
+int fl_reader_read(struct fl_reader *r, int consumer, struct fl_snapshot *s)
+{
 	int err = 0;
 
 	fl_snapshot_init(s);
@@ -323,16 +358,9 @@ int fl_reader_read(struct fl_reader *r, int consumer, struct fl_snapshot *s)
 	pthread_mutex_lock(&r->lock);
 	s->taken_ns = now_ns(CLOCK_MONOTONIC);
 	s->taken_realtime_ns = now_ns(CLOCK_REALTIME);
-	if (bpf_map_lookup_elem(r->metastore_fd, &zero, r->ms_buf)) {
-		err = -errno;
+	err = read_flushes(r, s);
+	if (err)
 		goto out;
-	}
-	metastore_merge(&s->ms, r->ms_buf, (size_t)r->ncpu);
-	if (bpf_map_lookup_elem(r->hist_fd, &zero, r->hist_buf)) {
-		err = -errno;
-		goto out;
-	}
-	fl_sum_percpu(s->hist, r->hist_buf, FL_HIST_NBUCKETS, r->ncpu);
 	err = read_counters(r, s);
 	if (!err && !r->cfg.lean)
 		read_inflight(r, s);

@@ -24,6 +24,8 @@
 struct flushlat;
 
 #define FL_READER_MAX_CONSUMERS 4
+/* Readings of the MetaStore and histogram until they agree (a few us each). */
+#define FL_READER_TRIES 4
 
 struct fl_reader_cfg {
 	int lean;        /* no start probe: in-flight and unmatched unknown */
