@@ -1630,6 +1630,88 @@ def case_consistent_snapshots():
         print("ok %s: %d snapshots under load, each consistent" % (mode or "cumulative", len(snaps)))
 
 
+
+class Hostile:
+    """n clients holding connections: each sends a partial request, then (trickle) one more
+    header line every `every` s; with reconnect, it reconnects when the server closes it."""
+
+    def __init__(self, port, n, trickle=False, reconnect=False, every=0.5):
+        import threading
+        self.port, self.trickle, self.reconnect, self.every = port, trickle, reconnect, every
+        self.socks, self.closed, self.stop = [], 0, False
+        for _ in range(n):
+            self.socks.append(self.conn())
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def conn(self):
+        import socket
+        s = socket.create_connection(("127.0.0.1", self.port))
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        return s
+
+    def loop(self):
+        import select
+        nxt = time.time() + self.every
+        while not self.stop:
+            r, _, _ = select.select(self.socks, [], [], 0.05) if self.socks else ([], [], [])
+            for s in r:
+                try:
+                    d = s.recv(4096)
+                except OSError:
+                    d = b""
+                if not d:
+                    self.closed += 1
+                    self.socks.remove(s)
+                    s.close()
+                    if self.reconnect:
+                        try:
+                            self.socks.append(self.conn())
+                        except OSError:
+                            pass
+            if self.trickle and time.time() >= nxt:
+                nxt = time.time() + self.every
+                for s in list(self.socks):
+                    try:
+                        s.sendall(b"X-T: y\r\n")
+                    except OSError:
+                        pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        for s in self.socks:
+            s.close()
+
+
+def case_http_hostile():
+    """Clients that trickle header lines, more connections than the limit reconnecting
+    for ever, idle partial requests: a normal scrape is still answered, and shutdown does
+    not wait for them."""
+    port = free_port()
+    t = start_tracer(["-b", rec(), "--listen", "127.0.0.1:%d" % port], tmp("e"))
+    for name, kw, n in (("40 tricklers", dict(trickle=True), 40),
+                        ("300 reconnecting tricklers", dict(trickle=True, reconnect=True), 300)):
+        h = Hostile(port, n, **kw)
+        time.sleep(1.5)
+        for _ in range(3):
+            body = urllib_get(port)  # a 5 s timeout: never reached
+            check(b"flushlat_meta_flush_duration_seconds_count" in body, "scrape: %r" % body[:200])
+        check(h.closed >= min(n, 40), "%s: the server closed only %d" % (name, h.closed))
+        h.close()
+        print("ok %s: scrapes answered, %d of them shut down" % (name, h.closed))
+    h = Hostile(port, 40)
+    time.sleep(0.3)
+    start = time.time()
+    t.send_signal(signal.SIGTERM)
+    out, _ = t.communicate(timeout=20)
+    took = time.time() - start
+    h.close()
+    check(t.returncode == 0 and "samples=" in out, "rc %d" % t.returncode)
+    check(took < 3, "shutdown took %.1f s with 40 idle clients" % took)
+    print("ok shutdown with 40 idle partial requests: %.2f s" % took)
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":

@@ -14,6 +14,14 @@ typedef int (*fl_http_render_fn)(void *ctx, struct strbuf *out);
 
 struct fl_http;
 
+/* Limits against misbehaving clients (http.c says why). */
+#define FL_HTTP_CONN_LIMIT 256     /* open connections (less with a low fd limit) */
+#define FL_HTTP_SOFT_LIMIT 200     /* above: the oldest without a request is dropped */
+#define FL_HTTP_HEADER_MS 1000     /* from accept to a complete request */
+#define FL_HTTP_LIFE_MS 5000       /* any connection */
+#define FL_HTTP_CONN_TIMEOUT_S 10  /* libmicrohttpd's own idle timeout, a backstop */
+#define FL_HTTP_CONN_MEMORY 16384  /* bytes per connection (request headers) */
+
 /* A parsed --listen address, kept from parsing to bind. */
 struct fl_listen {
 	struct sockaddr_storage addr;
