@@ -1712,6 +1712,111 @@ def case_http_hostile():
     print("ok shutdown with 40 idle partial requests: %.2f s" % took)
 
 
+
+def case_deploy():
+    """-b PATH follows PATH across deploys (rename over it, install(1), a slow writer, a file
+    without probes and back, a rewrite in place, a symlink switched): every flush of every
+    run is counted, a process still running the old file stays counted, the old file is let
+    go once no process runs it, and the server threads hold no capability."""
+    import shutil
+    d = tmp("d")
+    os.mkdir(d)
+    path = os.path.join(d, "rec")
+    shutil.copy(rec(), path)
+    port = free_port()
+    errp = tmp("e")
+    t = start_tracer(["-b", path, "--format", "json", "--listen", "127.0.0.1:%d" % port], errp)
+    want = 0
+
+    def flushes(n, exe=path):
+        nonlocal want
+        p = run([exe, "--flushes", str(n), "--no-sync"])
+        check(p.returncode == 0, "recorder rc %d %s" % (p.returncode, p.stderr))
+        want += n
+
+    def said(text, count):
+        wait_for(lambda: read(errp).count(text) >= count, 10, "%r x%d in %r" % (text, count,
+                                                                              read(errp)))
+
+    attached = "was replaced: attached to the new file"
+    flushes(30)
+    shutil.copy(rec(), path + ".tmp")  # 1. a new file renamed over the path
+    os.rename(path + ".tmp", path)
+    said(attached, 1)
+    flushes(40)
+    check(run(["install", "-m", "755", rec(), path]).returncode == 0, "install")  # 2. install(1)
+    said(attached, 2)
+    flushes(20)
+    os.unlink(path)  # 3. a slow writer: half a file for 0.6 s
+    data = open(rec(), "rb").read()
+    with open(path, "wb") as f:
+        f.write(data[:len(data) // 2])
+        f.flush()
+        time.sleep(0.6)
+        f.write(data[len(data) // 2:])
+    os.chmod(path, 0o755)
+    said(attached, 3)
+    check("cannot be traced" not in read(errp), "a half-written file was judged: " + read(errp))
+    flushes(25)
+    shutil.copy("/bin/true", path + ".tmp")  # 4. a file without probes, and back
+    os.rename(path + ".tmp", path)
+    said("was replaced by a file that cannot be traced (no flashstrike USDT probes)", 1)
+    shutil.copy(rec(), path + ".tmp")
+    os.rename(path + ".tmp", path)
+    said(attached, 4)
+    flushes(15)
+    ino = os.stat(path).st_ino  # 5. rewritten in place (another build: other offsets)
+    shutil.copyfile(rec("flush_recorder_nosem"), path)
+    check(os.stat(path).st_ino == ino, "not in place")
+    said("was rewritten in place: probes attached at its new offsets", 1)
+    flushes(35)
+    log = tmp("old.log")  # 6. a process of the old file keeps running across a deploy
+    old = subprocess.Popen([path, "--seconds", "2", "--rate", "200", "--no-sync",
+                            "--log-durations", log], stdout=subprocess.DEVNULL)
+    time.sleep(0.3)
+    shutil.copy(rec(), path + ".tmp")
+    os.rename(path + ".tmp", path)
+    said(attached, 5)
+    flushes(10)
+    check(old.wait(timeout=20) == 0, "old recorder rc %d" % old.returncode)
+    want += lines(log)
+    said("no process runs the replaced %s any more: detached from it" % path, 1)
+    # the server's threads hold nothing; the main thread keeps what attaching takes, permitted only
+    tids = [int(x) for x in os.listdir("/proc/%d/task" % t.pid) if int(x) != t.pid]
+    check(tids, "no server threads")
+    for tid in tids:
+        c = caps(t.pid, tid)
+        check(c["CapEff"] == 0 and c["CapPrm"] == 0, "thread %d holds %s" % (tid, c))
+    c = caps(t.pid)
+    check(c["CapEff"] == 0 and c["CapPrm"] & (1 << CAP_SYS_ADMIN) and c["CapInh"] == 0 and
+          c["CapAmb"] == 0, "main thread %s" % c)
+    body = urllib_get(port).decode()
+    t.send_signal(signal.SIGINT)
+    out, _ = t.communicate(timeout=20)
+    check(t.returncode == 0, "rc %d %s" % (t.returncode, read(errp)))
+    got = mfl(json_last(out))["samples"]
+    check(got == want, "%d samples, %d flushes ran" % (got, want))
+    check("flushlat_meta_flush_duration_seconds_count" in body, "/metrics")
+    print("ok -b across 6 kinds of deploy: %d flushes, all counted; old file let go" % want)
+    # a symlink switched above the file (current -> release-N)
+    for r in ("r1", "r2"):
+        os.makedirs(os.path.join(d, r))
+        shutil.copy(rec(), os.path.join(d, r, "rec"))
+    os.symlink("r1", os.path.join(d, "current"))
+    path = os.path.join(d, "current", "rec")
+    errp = tmp("e2")
+    t = start_tracer(["-b", path, "--format", "json"], errp)
+    flushes(20, path)
+    os.symlink("r2", os.path.join(d, "current.new"))
+    os.rename(os.path.join(d, "current.new"), os.path.join(d, "current"))
+    said(attached, 1)
+    flushes(30, path)
+    t.send_signal(signal.SIGINT)
+    out, _ = t.communicate(timeout=20)
+    check(mfl(json_last(out))["samples"] == 50, "symlink switch: %s" % mfl(json_last(out)))
+    print("ok a symlink switched above the file: followed")
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":

@@ -100,3 +100,43 @@ int fl_caps_drop_all(void)
 		return -errno;
 	return 0;
 }
+
+/* What a session that attaches again later (-b, --lib: deploys) keeps permitted. */
+static const int keep[] = { CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE };
+
+static int set_caps(int effective)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (get_caps(d))
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		__u32 want = 0;
+
+		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+			if (keep[k] / 32 == i)
+				want |= 1u << (keep[k] % 32);
+		d[i].permitted &= want;
+		d[i].effective = effective ? d[i].permitted : 0;
+		d[i].inheritable = 0; /* and so no ambient capability either */
+	}
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+int fl_caps_keep_for_attach(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return set_caps(0);
+}
+
+int fl_caps_raise(void)
+{
+	return set_caps(1);
+}
+
+void fl_caps_lower(void)
+{
+	set_caps(0);
+}

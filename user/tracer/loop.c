@@ -17,7 +17,7 @@
 #include "term.h"
 #include "live.h"
 
-enum { P_SIG, P_TARGET, P_CHILD, P_INTERVAL, P_DURATION, P_NR };
+enum { P_SIG, P_TARGET, P_CHILD, P_INTERVAL, P_DURATION, P_WATCH, P_WATCH_TIMER, P_NR };
 
 static int stop_sig;
 
@@ -189,6 +189,8 @@ int fl_loop_run(struct fl_session *t, struct fl_snapshot *prev)
 	l.p[P_CHILD].fd = t->child.pid ? t->child.pidfd : -1;
 	l.p[P_INTERVAL].fd = timer(t->o.interval, 1);
 	l.p[P_DURATION].fd = timer(t->o.duration, 0);
+	l.p[P_WATCH].fd = t->watch.ifd; /* owned by the watch */
+	l.p[P_WATCH_TIMER].fd = t->watch.tfd;
 	if (l.p[P_SIG].fd < 0 || (t->o.interval && l.p[P_INTERVAL].fd < 0) ||
 	    (t->o.duration && l.p[P_DURATION].fd < 0)) {
 		fprintf(stderr, "flushlat: cannot set up the run loop: %s\n", strerror(errno));
@@ -226,6 +228,10 @@ int fl_loop_run(struct fl_session *t, struct fl_snapshot *prev)
 			close_fd(&l.p[P_DURATION]);
 			stop(t, &l, SIGTERM);
 		}
+		if (l.p[P_WATCH].revents)
+			fl_watch_events(t);
+		if (l.p[P_WATCH_TIMER].revents)
+			fl_watch_timer(t);
 		if (l.p[P_INTERVAL].revents) {
 			drain(l.p[P_INTERVAL].fd); /* late ticks are merged into one */
 			if (l.running && tick(t, prev)) {

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,19 +162,48 @@ static int bind_http(struct fl_session *t)
 	return 0;
 }
 
-/* Serves it once attached and unprivileged (the server thread inherits no capability). */
+struct http_start {
+	struct fl_session *t;
+	int fd;
+	char err[256];
+};
+
+/*
+ * Capabilities are per thread, and a thread starts with its creator's: the
+ * server's threads are created from one that dropped every capability, even
+ * while the main thread keeps some to follow deploys (-b, --lib).
+ */
+static void *http_start_unprivileged(void *arg)
+{
+	struct http_start *a = arg;
+
+	if (fl_caps_drop_all()) {
+		snprintf(a->err, sizeof(a->err), "cannot drop capabilities: %s", strerror(errno));
+		close(a->fd);
+		return NULL;
+	}
+	a->t->http = fl_http_start_fd(a->fd, render_http, a->t, a->err, sizeof(a->err));
+	return NULL;
+}
+
+/* Serves it once attached, from threads without any capability. */
 static int start_http(struct fl_session *t)
 {
-	char err[256];
-	int fd = t->http_fd;
+	struct http_start a = { .t = t, .fd = t->http_fd };
+	pthread_t th;
 
-	if (fd < 0)
+	if (a.fd < 0)
 		return 0;
 	t->http_fd = -1; /* the server owns it now */
 	t->http_consumer = fl_reader_consumer(&t->reader);
-	t->http = fl_http_start_fd(fd, render_http, t, err, sizeof(err));
+	if (pthread_create(&th, NULL, http_start_unprivileged, &a)) {
+		close(a.fd);
+		snprintf(a.err, sizeof(a.err), "cannot create a thread");
+	} else {
+		pthread_join(th, NULL);
+	}
 	if (!t->http) {
-		fprintf(stderr, "flushlat: --listen %s: %s\n", t->o.listen, err);
+		fl_err("--listen %s: %s", t->o.listen, a.err);
 		return -1;
 	}
 	return 0;
@@ -215,6 +245,7 @@ static void cleanup(struct fl_session *t)
 	if (t->http_fd >= 0)
 		close(t->http_fd);
 	fl_child_cleanup(&t->child);
+	fl_watch_stop(&t->watch);
 	fl_detach_all(t);
 	fl_targets_close(&t->targets);
 	if (t->reader_open)
@@ -259,11 +290,15 @@ static int start(struct fl_session *t, int closed)
 		fprintf(stderr, "flushlat: %s\n", err);
 		return -1;
 	}
-	if (fl_attach_all(t))
+	if (fl_attach_all(t) || fl_watch_start(t))
 		return -1;
-	/* Attached: nothing below needs a privilege (fds are already open). */
-	if (fl_caps_drop_all())
-		fprintf(stderr, "flushlat: warning: cannot drop capabilities: %s\n", strerror(errno));
+	/*
+	 * Attached: nothing below needs a privilege (fds are already open), but
+	 * attaching to a deployed file again (-b, --lib) does: those sessions
+	 * keep what it takes in the permitted set only.
+	 */
+	if (t->watch.ifd >= 0 ? fl_caps_keep_for_attach() : fl_caps_drop_all())
+		fl_err("warning: cannot drop capabilities: %s", strerror(errno));
 	t->consumer = fl_reader_consumer(&t->reader);
 	if (start_http(t) || open_output(t))
 		return -1;
@@ -292,7 +327,8 @@ static int run(struct fl_session *t, struct fl_snapshot *prev)
 
 int main(int argc, char **argv)
 {
-	static struct fl_session t = { .child = FL_CHILD_INIT, .pidfd = -1, .http_fd = -1 };
+	static struct fl_session t = { .child = FL_CHILD_INIT, .pidfd = -1, .http_fd = -1,
+				       .watch = FL_WATCH_INIT };
 	struct fl_snapshot prev;
 	char err[512];
 	int ret = FL_EXIT_RUNTIME, closed;

@@ -25,6 +25,12 @@ struct fl_target {
 	char path[PATH_MAX];        /* as shown to users */
 	struct bpf_link *links[2];  /* its probes once attached (attach.c) */
 	int nlinks;
+	/* following deploys (watch.c) */
+	struct timespec mtime;      /* content as attached: a change is a rewrite in place */
+	off_t size;
+	int wd;                     /* inotify watch on the inode, 0 if none */
+	int retired;                /* its path names another file now */
+	int stale;                  /* rewritten in place: detached until it is whole again */
 };
 
 struct fl_targets {

@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "probes.h"
 #include "reader.h"
+#include "watch.h"
 
 struct fl_http;
 struct fl_live_ui;
@@ -36,6 +37,7 @@ struct fl_session {
 	FILE *out;
 	struct fl_child child; /* -- CMD */
 	int pidfd;       /* -p: readable once the target exits (zombie included) */
+	struct fl_watch watch; /* -b, --lib: their paths followed across deploys */
 	char exe[PATH_MAX]; /* -b PATH or the resolved CMD */
 	struct fl_live_ui *live; /* --watch: the live view, while it is up */
 };
