@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 	uint64_t stop_at = 0;
 	int fd, code;
 
-	if (argc < 5 || argc > 6 || (*mode && strcmp(mode, "nohandler") && strcmp(mode, "intonly"))) {
+	if (argc < 5 || argc > 6 ||
+	    (*mode && strcmp(mode, "nohandler") != 0 && strcmp(mode, "intonly") != 0)) {
 		fprintf(stderr, "usage: slow_stop LOG PERIOD_MS STOP_MS EXIT [nohandler|intonly]\n");
 		return 2;
 	}

@@ -52,6 +52,7 @@ int fl_open_regular(const char *path, struct stat *st)
 	int pfd = open(path, O_PATH | O_CLOEXEC), fd, err = 0;
 	char self[64];
 
+	memset(st, 0, sizeof(*st));
 	if (pfd < 0)
 		return -errno;
 	if (fstat(pfd, st))

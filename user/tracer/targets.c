@@ -167,6 +167,9 @@ int fl_find_targets(struct fl_session *t)
 	struct stat sts[FL_MAX_LIBS];
 	int err = 0;
 
+	memset(sts, 0, sizeof(sts));
+	for (int i = 0; i < FL_MAX_LIBS; i++)
+		fds[i] = -1;
 	if (open_libs(t, fds, sts))
 		return -1;
 	if (t->o.pid)

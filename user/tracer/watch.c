@@ -135,6 +135,8 @@ int fl_watch_start(struct fl_session *t)
 		paths[n++] = t->o.binary;
 	for (int i = 0; i < t->o.nlibs; i++)
 		paths[n++] = t->o.libs[i];
+	if (!n)
+		return 0;
 	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->ifd < 0 || w->tfd < 0) {
