@@ -1211,15 +1211,21 @@ def case_write_errors():
     """A write error ends the run: CMD gets SIGTERM and is waited for, exit 1, one line,
     never a hang; also on a file system that fills up mid-run and for the final snapshot."""
     log = tmp("we.log")
-    start = time.time()
-    p = run([FL, "--interval", "0.1", "--output", "/dev/full", "--"] + slow_cmd(log, 1500, 7))
-    took = time.time() - start
-    check(p.returncode == 1, "/dev/full: rc %d, want 1: %s" % (p.returncode, p.stderr))
-    errs = [l for l in p.stderr.splitlines() if l.startswith("flushlat:") and "attached" not in l]
-    check(errs == ["flushlat: cannot write the snapshot: No space left on device"], p.stderr)
-    check("slow_stop: signal 15" in p.stderr and took >= 1.5, "CMD not stopped and waited for "
-          "(%.2f s): %s" % (took, p.stderr))
-    print("ok write error with --interval: CMD stopped and waited for (%.1f s), rc 1" % took)
+    t = subprocess.Popen([FL, "--interval", "0.5", "--output", "/dev/full", "--"] +
+                         slow_cmd(log, 1500, 7), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    cmd = child_pid(t.pid)
+    _, err = t.communicate(timeout=30)
+    check(t.returncode == 1, "/dev/full: rc %d, want 1: %s" % (t.returncode, err))
+    errs = [l for l in err.splitlines() if l.startswith("flushlat:") and "attached" not in l]
+    check(errs == ["flushlat: cannot write the snapshot: No space left on device"], err)
+    check(not alive(cmd), "CMD left running")
+    stopped = re.search(r"slow_stop: signal 15", err)
+    check(stopped, "CMD did not get SIGTERM: %s" % err)
+    # it flushes every 10 ms, and for 1.5 s more after the signal
+    check(lines(log) > 150, "flushlat did not wait for CMD's 1.5 s stop: %d flushes" % lines(log))
+    print("ok write error with --interval: CMD stopped and waited for (%d flushes), rc 1" %
+          lines(log))
     # a small tmpfs that fills up, in a private mount namespace
     d = tmp("small")
     os.mkdir(d)
