@@ -483,12 +483,26 @@ def case_errors():
         ([], 2, "give exactly one target"),
         (["-p", "1", "-b", rec()], 2, "give exactly one target"),
         (["-b", rec(), "stray"], 2, "unexpected argument 'stray'"),
+        (["-p", "1", "-p", "2"], 2, "-p given twice (one process per run)"),
+        (["--pid", "1", "-p", "1"], 2, "-p given twice"),
+        (["-b", rec(), "-b", rec()], 2, "-b given twice (one PATH per run; add libraries with --lib)"),
+        (["--", ""], 1, "empty command after --"),
+        (["--listen", ":0", "-b", rec()], 2, "bad --listen ':0': port 0 out of range (1-65535)"),
+        (["--label", "a\nb", "-b", rec()], 2, "bad --label 'a?b': byte 2 is a control character"),
+        (["--label-set", "a=b\udcff", "-b", rec()], 2,
+         "bad --label-set 'a=b?': byte 2 of the value is not valid UTF-8"),
+        (["--output", "", "-b", rec()], 2, "empty --output"),
+        (["--duration", "0", "-b", rec()], 2, "bad --duration '0' (seconds, > 0)"),
+        (["-b", "/nonexistent/\x1b[2Jrec"], 1, "cannot read /nonexistent/?[2Jrec: No such file"),
     ]
     for args, rc, msg in cases:
         p = run([FL] + args)
         check(p.returncode == rc, "%s: rc %d, want %d (%s)" % (args, p.returncode, rc, p.stderr))
         check(msg in p.stderr, "%s: message %r lacks %r" % (args, p.stderr, msg))
         check(p.stderr.count("\n") == 1, "%s: want one line, got %r" % (args, p.stderr))
+        for a in args:  # an option is named once, never "bad --x '…': --x '…': …"
+            if a.startswith("--") and len(a) > 2:
+                check(p.stderr.count(a) <= 1, "%s named twice: %r" % (a, p.stderr))
         check("Segmentation" not in p.stderr and p.returncode >= 0, "crash: %s" % args)
     sleeper.kill()
     # port in use: refused before anything attaches
@@ -1408,6 +1422,24 @@ def same_file_checks(libdir, bind):
     check(p.returncode == 0 and "in 1 file" in p.stderr, "-- CMD + --lib: %s" % p.stderr)
     exact(json_last(read(tmp("c.json"))), durations(log), "-- CMD + --lib")
     print("ok -p + --lib and -- CMD + --lib through a bind mount: exact")
+    # overlayfs: one file under two mounts, two device numbers: warned about
+    mounts = []
+    for m in ("o1", "o2"):
+        for sub in ("u", "w", "m"):
+            os.makedirs(tmp("%s/%s" % (m, sub)))
+        check(run(["mount", "-t", "overlay", "fl-" + m, "-o", "lowerdir=%s,upperdir=%s,workdir=%s"
+                   % (libdir, tmp(m + "/u"), tmp(m + "/w")), tmp(m + "/m")]).returncode == 0,
+              "overlay mount")
+        mounts.append(tmp(m + "/m"))
+    try:
+        p = run([FL, "--lib", os.path.join(mounts[0], "libflashstrike.so"), "--lib",
+                 os.path.join(mounts[1], "libflashstrike.so"), "--duration", "0.2"])
+        check(p.returncode == 0 and "may be one file seen through overlayfs" in p.stderr,
+              "overlayfs: %s" % p.stderr)
+    finally:
+        for m in mounts:
+            run(["umount", m])
+    print("ok overlayfs: the same file under two mounts is warned about")
 
 
 def case_pid_replaced():

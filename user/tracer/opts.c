@@ -77,9 +77,9 @@ void fl_usage(FILE *f)
 "  -p, --pid PID         a running process: its executable and every mapped file\n"
 "                        carrying the probes (resolved via /proc/PID/root)\n"
 "  -b, --binary PATH     every process running PATH (a program or a library),\n"
-"                        present and future\n"
+"                        present and future, also after a deploy replaces PATH\n"
 "  -- CMD [ARGS...]      start CMD with the probes attached before it runs; exit\n"
-"                        with CMD's status\n"
+"                        with CMD's status; CMD keeps flushlat's credentials\n"
 "      --lib PATH        also attach to the library PATH (repeatable)\n"
 "\n"
 "Measurement:\n"
@@ -118,9 +118,11 @@ void fl_usage(FILE *f)
 "  -h, --help            this help\n"
 "  -V, --version         version\n"
 "\n"
-"Exit status: 0 ok; 1 runtime error (attach, privileges, target); 2 usage error;\n"
-"3 a --fail-if condition held; with -- CMD, CMD's status when it is not 0\n"
-"(128+N if it was killed by signal N).\n",
+"Exit status: 0 ok; 1 runtime error (attach, privileges, target, output);\n"
+"2 usage error; 3 a --fail-if condition held; with -- CMD, CMD's status when it\n"
+"is not 0 (128+N if it was killed by signal N, unless flushlat sent N).\n"
+"SIGINT, SIGTERM, SIGHUP: forwarded to CMD (which is waited for), then the\n"
+"final snapshot.\n",
 		strbuf_str(&names));
 	strbuf_free(&names);
 }
