@@ -1098,6 +1098,12 @@ def lines(path):
     return len(read(path).split())
 
 
+def killed_ok(samples, logged, what):
+    """A CMD killed by a signal may die between a flush's probe and its log line: the
+    snapshot then has that one flush more than the log, never fewer, never two more."""
+    check(samples in (logged, logged + 1), "%s: %d samples, %d logged" % (what, samples, logged))
+
+
 def slow_cmd(log, stop_ms, code, *extra):
     return [rec("slow_stop"), log, "10", str(stop_ms), str(code)] + list(extra)
 
@@ -1105,21 +1111,27 @@ def slow_cmd(log, stop_ms, code, *extra):
 def case_signals():
     """Signals with -- CMD: forwarded every time, CMD waited for, its status wins, the final
     snapshot counts every flush; SIGKILL of flushlat still stops CMD (PR_SET_PDEATHSIG)."""
-    # SIGINT, then SIGTERM 0.5 s later, to a CMD that takes 1.5 s to stop and exits 7
+    # SIGINT, then SIGTERM 0.5 s later, to a CMD that takes 1.5 s to stop and exits 7 (the
+    # three pairs side by side)
+    runs = []
     for first, second in ((signal.SIGINT, signal.SIGTERM), (signal.SIGTERM, signal.SIGHUP),
                           (signal.SIGHUP, signal.SIGINT)):
         log = tmp("slow-%s.log" % first.name)
         t = subprocess.Popen([FL, "--format", "json", "--"] + slow_cmd(log, 1500, 7),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        cmd = child_pid(t.pid)
+        runs.append((first, second, log, t, child_pid(t.pid)))
+    for first, _, log, t, _ in runs:
         wait_for(lambda: os.path.exists(log) and lines(log) > 20, 10, "CMD flushing")
         t.send_signal(first)
-        time.sleep(0.5)
+    time.sleep(0.5)
+    for _, second, _, t, _ in runs:
         t.send_signal(second)
-        time.sleep(0.5)
+    time.sleep(0.5)
+    for first, second, log, t, cmd in runs:
         check(t.poll() is None, "flushlat exited (rc %s) while CMD still ran" % t.returncode)
         t.send_signal(second)  # a third signal changes nothing either
         check(alive(cmd), "CMD died early")
+    for first, second, log, t, cmd in runs:
         out, err = t.communicate(timeout=20)
         check(not alive(cmd), "CMD %d left running after flushlat exited" % cmd)
         check(t.returncode == 7, "%s+%s: rc %d, want CMD's 7: %s" % (first, second, t.returncode,
@@ -1140,7 +1152,7 @@ def case_signals():
         out, err = t.communicate(timeout=20)
         check(t.returncode == 0, "%s, CMD without handler: rc %d, want 0: %s" %
               (how, t.returncode, err[-300:]))
-        check(mfl(json_last(err))["samples"] == lines(log), "%s: samples != log" % how)
+        killed_ok(mfl(json_last(err))["samples"], lines(log), how)
         print("ok %s: CMD killed by flushlat's own signal, rc 0" % how)
     # SIGINT (handled, slow), then SIGTERM kills it: both were ours, not a failure
     t = subprocess.Popen([FL, "--format", "json", "--"] + slow_cmd(tmp("io.log"), 3000, 0, "intonly"),
@@ -1151,7 +1163,7 @@ def case_signals():
     t.send_signal(signal.SIGTERM)
     _, err = t.communicate(timeout=20)
     check(t.returncode == 0, "SIGINT then SIGTERM killing CMD: rc %d, want 0" % t.returncode)
-    check(mfl(json_last(err))["samples"] == lines(tmp("io.log")), "samples != log")
+    killed_ok(mfl(json_last(err))["samples"], lines(tmp("io.log")), "SIGINT then SIGTERM")
     print("ok CMD killed by the second signal flushlat forwarded: rc 0")
     # ... but CMD's own failure after our signal wins, and so does a kill by someone else
     log = tmp("d7.log")
@@ -1447,21 +1459,22 @@ def case_pid_replaced():
     through the mapping itself (the old inode), never through the path (another file)."""
     import shutil
     d = tmp("r")
-    os.makedirs(d + "/lib")
-    scenarios = []
+    scenarios, runs = [], []
     for how in ("exe deleted", "exe replaced", "lib deleted", "lib replaced"):
-        exe = os.path.join(d, "rec")
-        lib = os.path.join(d, "lib", "libflashstrike.so")
-        for f in (exe, lib):
-            if os.path.exists(f):
-                os.unlink(f)
+        sd = os.path.join(d, how.replace(" ", "_"))
+        os.makedirs(sd + "/lib")
+        exe = os.path.join(sd, "rec")
+        lib = os.path.join(sd, "lib", "libflashstrike.so")
         shutil.copy(rec("flush_recorder_so" if how.startswith("lib") else "flush_recorder"), exe)
         shutil.copy(LIB, lib)
         log = tmp("log-" + how.replace(" ", "_"))
-        env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(d, "lib"))
+        env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(sd, "lib"))
         r = subprocess.Popen([exe, "--seconds", "1.8", "--rate", "400", "--no-sync",
                               "--log-durations", log], env=env, stdout=subprocess.DEVNULL)
-        time.sleep(0.3)
+        runs.append((how, exe, lib, log, r))
+    time.sleep(0.3)
+    tracers = []
+    for how, exe, lib, log, r in runs:
         victim = lib if how.startswith("lib") else exe
         if how.endswith("deleted"):
             os.unlink(victim)
@@ -1470,10 +1483,14 @@ def case_pid_replaced():
                 os.path.join(os.path.dirname(LIB), "libflashstrike_nosem.so")
             shutil.copy(other, victim + ".new")
             os.rename(victim + ".new", victim)
-        p = run([FL, "-p", str(r.pid), "--duration", "0.6", "--format", "json"])
+        tracers.append(subprocess.Popen([FL, "-p", str(r.pid), "--duration", "0.6", "--format",
+                                         "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True))
+    for (how, exe, lib, log, r), t in zip(runs, tracers):
+        out, err = t.communicate(timeout=30)
         r.wait(timeout=30)
-        check(p.returncode == 0, "%s: rc %d %s" % (how, p.returncode, p.stderr))
-        snap = json_last(p.stdout)
+        check(t.returncode == 0, "%s: rc %d %s" % (how, t.returncode, err))
+        snap = json_last(out)
         check(mfl(snap)["samples"] > 50, "%s: only %d samples" % (how, mfl(snap)["samples"]))
         check(find_window(durations(log), mfl(snap)) >= 0, "%s: no log window matches %s" %
               (how, mfl(snap)))
@@ -1808,6 +1825,10 @@ def case_deploy():
     check(os.stat(path).st_ino == ino, "not in place")
     said("was rewritten in place: probes attached at its new offsets", 1)
     flushes(35)
+    os.utime(path)  # touch(1): nothing to do, nothing missed
+    time.sleep(0.5)
+    flushes(5)
+    check(read(errp).count("rewritten in place") == 1, "touch re-attached: " + read(errp))
     log = tmp("old.log")  # 6. a process of the old file keeps running across a deploy
     old = subprocess.Popen([path, "--seconds", "2", "--rate", "200", "--no-sync",
                             "--log-durations", log], stdout=subprocess.DEVNULL)

@@ -310,7 +310,6 @@ int fl_targets_add(struct fl_targets *t, int fd, const struct stat *st, const ch
 	x->fd = fd;
 	x->dev = st->st_dev;
 	x->ino = st->st_ino;
-	x->mtime = st->st_mtim;
 	x->size = st->st_size;
 	snprintf(x->path, sizeof(x->path), "%s", path);
 	return 1;

@@ -26,8 +26,7 @@ struct fl_target {
 	struct bpf_link *links[2];  /* its probes once attached (attach.c) */
 	int nlinks;
 	/* following deploys (watch.c) */
-	struct timespec mtime;      /* content as attached: a change is a rewrite in place */
-	off_t size;
+	off_t size;                 /* as attached: another size is a rewrite in place */
 	int wd;                     /* inotify watch on the inode, 0 if none */
 	int retired;                /* its path names another file now */
 	int stale;                  /* rewritten in place: detached until it is whole again */

@@ -277,9 +277,13 @@ static void rewritten(struct fl_session *t, struct fl_target *x)
 
 	if (fstat(x->fd, &st))
 		return;
-	if (!x->stale && st.st_mtim.tv_sec == x->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == x->mtime.tv_nsec && st.st_size == x->size)
-		return; /* unchanged (a CLOSE_WRITE without a write) */
+	/*
+	 * No write seen and the same size: unchanged (touch(1), a CLOSE_WRITE
+	 * without a write).  Detaching would miss flushes for nothing.  A new
+	 * size without a seen write means events were lost (queue overflow).
+	 */
+	if (!x->stale && st.st_size == x->size)
+		return;
 	if (!x->stale) {
 		fl_detach_target(t, x); /* missed the write itself (queue overflow) */
 		x->stale = 1;
@@ -287,7 +291,6 @@ static void rewritten(struct fl_session *t, struct fl_target *x)
 	why = unusable(t, x->fd);
 	if (why && !*why)
 		return; /* still being written */
-	x->mtime = st.st_mtim;
 	x->size = st.st_size;
 	if (why) {
 		fl_err("%s was rewritten in place: %s: no longer traced", x->path, why);
