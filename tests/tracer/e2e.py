@@ -1815,6 +1815,10 @@ def case_deploy():
     shutil.copy("/bin/true", path + ".tmp")  # 4. a file without probes, and back
     os.rename(path + ".tmp", path)
     said("was replaced by a file that cannot be traced (no flashstrike USDT probes)", 1)
+    with open(path + ".tmp", "w") as f:  # and a script: no ELF at all
+        f.write("#!/bin/sh\nexit 0\n")
+    os.rename(path + ".tmp", path)
+    said("was replaced by a file that cannot be traced (not an ELF file)", 1)
     shutil.copy(rec(), path + ".tmp")
     os.rename(path + ".tmp", path)
     said(attached, 4)

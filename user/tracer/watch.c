@@ -244,8 +244,13 @@ static int args_fit(struct fl_session *t, int fd)
 /* Why fd cannot be attached to (NULL: it can), or "" while it is still being written. */
 static const char *unusable(struct fl_session *t, int fd)
 {
+	char magic[4];
 	int ret;
 
+	/* a file being written may be empty for a moment, but never starts otherwise */
+	ret = (int)pread(fd, magic, sizeof(magic), 0);
+	if (ret == (int)sizeof(magic) && memcmp(magic, "\177ELF", 4) != 0)
+		return "not an ELF file";
 	if (!fl_elf_complete(fd))
 		return "";
 	ret = fl_fd_has_probes(fd, NULL, 0);
