@@ -118,7 +118,7 @@ int fl_live_start(struct fl_session *t)
 int fl_live_tick(struct fl_session *t, struct fl_snapshot *prev)
 {
 	struct fl_live_ui *w = t->live;
-	struct fl_snapshot cur, d;
+	struct fl_snapshot cur, d, shown;
 	uint64_t from;
 	int err;
 
@@ -130,7 +130,10 @@ int fl_live_tick(struct fl_session *t, struct fl_snapshot *prev)
 		return fail(t, "cannot compute the interval", ENOMEM);
 	}
 	from = prev->taken_ns ? prev->taken_ns : w->start_ns;
-	fl_live_add(&w->view, &cur, &d, cur.taken_ns - from, cur.taken_ns - w->start_ns);
+	shown = cur; /* shares procs; cur stays the raw base of the next interval */
+	fl_snapshot_settle(&shown);
+	fl_snapshot_settle(&d);
+	fl_live_add(&w->view, &shown, &d, cur.taken_ns - from, cur.taken_ns - w->start_ns);
 	fl_snapshot_free(&d);
 	fl_snapshot_free(prev);
 	*prev = cur;
