@@ -85,10 +85,14 @@ def wait_for(pred, timeout=10.0, what="condition"):
     fail("timed out waiting for " + what)
 
 
+STARTED = []  # background tracers, killed if a case fails and leaves them running
+
+
 def start_tracer(args, err_path):
     """Starts flushlat in the background; returns once it says 'attached'."""
     err = open(err_path, "w")
     p = subprocess.Popen([FL] + args, stdout=subprocess.PIPE, stderr=err, text=True)
+    STARTED.append(p)
     wait_for(lambda: "attached" in read(err_path) or p.poll() is not None, 20, "attach")
     check(p.poll() is None, "tracer exited: " + read(err_path))
     return p
@@ -1891,6 +1895,10 @@ if __name__ == "__main__":
     except subprocess.TimeoutExpired as e:
         fail("timeout: %s" % e)
     finally:
+        for p in STARTED:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         # never into a mount a test made (a bind mount of build/lib, say)
         subprocess.run(["rm", "-rf", "--one-file-system", TMP])
     print("PASS " + name)
