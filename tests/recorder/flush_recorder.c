@@ -52,6 +52,7 @@ struct options {
 	double wait_secs;
 	uint64_t grace_ms;
 	const char *log_path;
+	const char *flush_log_path;
 	bool dump;
 	bool collect;
 	uint64_t spin;
@@ -64,6 +65,7 @@ struct telemetry {
 	struct metastore *ms;
 	unsigned int nslots;
 	FILE *log;
+	FILE *flush_log; /* --log-flushes */
 };
 
 enum {
@@ -76,6 +78,7 @@ enum {
 	OPT_WAIT,
 	OPT_GRACE,
 	OPT_LOG,
+	OPT_FLUSH_LOG,
 	OPT_DUMP,
 	OPT_COLLECT,
 	OPT_SPIN,
@@ -92,6 +95,7 @@ static const struct option long_opts[] = {
 	{ "wait-for-tracer", optional_argument, NULL, OPT_WAIT },
 	{ "tracer-grace-ms", required_argument, NULL, OPT_GRACE },
 	{ "log-durations", required_argument, NULL, OPT_LOG },
+	{ "log-flushes", required_argument, NULL, OPT_FLUSH_LOG },
 	{ "dump", no_argument, NULL, OPT_DUMP },
 	{ "collect", no_argument, NULL, OPT_COLLECT },
 	{ "spin", required_argument, NULL, OPT_SPIN },
@@ -122,6 +126,8 @@ static void usage(FILE *f)
 		"  --tracer-grace-ms MS    after the semaphore flips, wait MS more (default 50) so the\n"
 		"                          tracer can finish attaching its programs\n"
 		"  --log-durations FILE    write each recorded flush duration (ns), one per line\n"
+		"  --log-flushes FILE      write each flush as 'DURATION_NS TID REALTIME_NS' (the\n"
+		"                          thread that completed it, CLOCK_REALTIME at completion)\n"
 		"  --dump                  at exit, print the in-process MetaStore dump (\"Meta Store\")\n"
 		"  --collect               at exit, print its Prometheus collect() output with the\n"
 		"                          recorder's names (" RECORDER_PREFIX ", system=\"" RECORDER_SYSTEM "\")\n"
@@ -236,6 +242,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("--log-durations: empty file name%s%s", "", "");
 			o->log_path = optarg;
 			break;
+		case OPT_FLUSH_LOG:
+			if (!optarg || !*optarg)
+				return usage_error("--log-flushes: empty file name%s%s", "", "");
+			o->flush_log_path = optarg;
+			break;
 		case OPT_DUMP:
 			o->dump = true;
 			break;
@@ -263,9 +274,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->verify && o->run_opts)
 		return usage_error("--verify takes no other option%s%s", "", "");
 	/* Spin mode does no flushing: flush options would be silently meaningless. */
-	if (o->spin && (o->dir || o->flushes || o->seconds > 0 || o->rate || o->log_path || !o->sync))
+	if (o->spin && (o->dir || o->flushes || o->seconds > 0 || o->rate || o->log_path ||
+			o->flush_log_path || !o->sync))
 		return usage_error("--spin does not combine with --dir, --flushes, --seconds, --rate, "
-				   "--no-sync or --log-durations%s%s", "", "");
+				   "--no-sync, --log-durations or --log-flushes%s%s", "", "");
 	return 0;
 }
 
@@ -278,12 +290,20 @@ static void on_flush_done(void *ctx, unsigned int slot, uint64_t start_ns, uint6
 	metastore_record(&t->ms[slot], start_ns, end_ns);
 	if (t->log)
 		fprintf(t->log, "%" PRIu64 "\n", end_ns - start_ns);
+	if (t->flush_log) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fprintf(t->flush_log, "%" PRIu64 " %ld %" PRIu64 "\n", end_ns - start_ns,
+			(long)gettid(), (uint64_t)ts.tv_sec * (uint64_t)NSEC_PER_SEC + (uint64_t)ts.tv_nsec);
+	}
 }
 
 static int telemetry_init(struct telemetry *t, unsigned int nslots)
 {
 	t->nslots = nslots;
 	t->log = NULL;
+	t->flush_log = NULL;
 	t->ms = aligned_alloc(_Alignof(struct metastore), nslots * sizeof(*t->ms));
 	if (!t->ms)
 		return -ENOMEM;
@@ -514,6 +534,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (o.flush_log_path) {
+		tel.flush_log = fopen(o.flush_log_path, "we");
+		if (!tel.flush_log) {
+			fprintf(stderr, PROG ": %s: %s\n", o.flush_log_path, strerror(errno));
+			rc = 1;
+			goto out;
+		}
+	}
 
 	if (o.wait) {
 		ret = wait_for_tracer(&o);
@@ -537,11 +565,22 @@ int main(int argc, char **argv)
 			rc = rc ? rc : 1;
 		}
 	}
+	if (tel.flush_log) {
+		int bad = fclose(tel.flush_log);
+
+		tel.flush_log = NULL;
+		if (bad) {
+			fprintf(stderr, PROG ": %s: %s\n", o.flush_log_path, strerror(errno));
+			rc = rc ? rc : 1;
+		}
+	}
 	if (report(&tel, &o))
 		rc = rc ? rc : 1;
 out:
 	if (tel.log)
 		fclose(tel.log);
+	if (tel.flush_log)
+		fclose(tel.flush_log);
 	if (tmpdir)
 		remove_temp_dir(tmpdir);
 	free(tel.ms);

@@ -36,12 +36,14 @@ bad --spin 0
 bad --spin abc
 bad --spin 10 --flushes 3
 bad --spin 10 --log-durations "$TMP/l"
+bad --spin 10 --log-flushes "$TMP/l"
 bad --wait-for-tracer=0
 bad --wait-for-tracer=abc
 bad --wait-for-tracer=
 bad --tracer-grace-ms -1
 bad --dir ""
 bad --log-durations ""
+bad --log-flushes ""
 bad --verify "$TMP/x" --dump
 bad --bogus
 bad extra-argument
@@ -51,7 +53,7 @@ ok "bad values rejected with exit 2 and a message"
 # 2) --help: stdout, exit 0, every option documented
 "$REC" --help >"$TMP/help" 2>"$TMP/err" || fail "--help exit $?"
 for o in --dir --flushes --seconds --rate --writers --no-sync --wait-for-tracer --log-durations \
-	--dump --collect --spin --verify --help; do
+	--log-flushes --dump --collect --spin --verify --help; do
 	grep -q -- "$o" "$TMP/help" || fail "--help lacks $o"
 done
 ok "--help"
@@ -60,7 +62,12 @@ ok "--help"
 for w in 1 3; do
 	n=$((20 + w * 7))
 	"$REC" --flushes $n --writers $w --no-sync --dump --collect --dir "$TMP/d$w" \
-		--log-durations "$TMP/log$w" >"$TMP/out" 2>"$TMP/err" || fail "run: $(cat "$TMP/err")"
+		--log-durations "$TMP/log$w" --log-flushes "$TMP/flog$w" >"$TMP/out" 2>"$TMP/err" ||
+		fail "run: $(cat "$TMP/err")"
+	# --log-flushes: the same durations, with the completing thread and the wall clock
+	awk '{ print $1 }' "$TMP/flog$w" | cmp -s - "$TMP/log$w" || fail "--log-flushes durations differ"
+	awk -v now="$(date +%s)" 'NF != 3 || $2 < 1 || $3 / 1e9 < now - 60 || $3 / 1e9 > now + 1 { bad = 1 }
+		END { exit bad }' "$TMP/flog$w" || fail "--log-flushes: bad line: $(head -3 "$TMP/flog$w")"
 	[ "$(dump_samples "$TMP/out")" = $n ] || fail "dump: want samples=$n: $(head -4 "$TMP/out")"
 	[ "$(collect_value "$TMP/out" samples_total)" = $n ] || fail "collect samples_total != $n"
 	[ "$(wc -l <"$TMP/log$w")" = $n ] || fail "--log-durations: $(wc -l <"$TMP/log$w") lines, want $n"
