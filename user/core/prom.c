@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The Prometheus text-exposition writer (format 0.0.4) and its collector
- * adapter: a collector metric is one family header plus one sample.
+ * The Prometheus text-exposition writer (format 0.0.4, or OpenMetrics
+ * 1.0.0) and its collector adapter: a collector metric is one family header
+ * plus one sample.
  */
 #include "prom.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void prom_escape_label_value(struct strbuf *out, const char *v)
 {
@@ -27,14 +31,16 @@ void prom_escape_label_value(struct strbuf *out, const char *v)
 	}
 }
 
-/* HELP text escapes only backslash and newline (the exposition format). */
-static void escape_help(struct strbuf *out, const char *v)
+/* HELP text escapes backslash and newline (0.0.4); OpenMetrics also '"'. */
+static void escape_help(struct strbuf *out, const char *v, int om)
 {
 	for (; *v; v++) {
 		if (*v == '\\')
 			strbuf_puts(out, "\\\\");
 		else if (*v == '\n')
 			strbuf_puts(out, "\\n");
+		else if (om && *v == '"')
+			strbuf_puts(out, "\\\"");
 		else
 			strbuf_append(out, v, 1);
 	}
@@ -58,12 +64,32 @@ void prom_writer_pop(struct prom_writer *w)
 		w->nlabels--;
 }
 
+void prom_writer_set_openmetrics(struct prom_writer *w)
+{
+	w->openmetrics = 1;
+}
+
+void prom_writer_family_unit(struct prom_writer *w, const char *name, const char *type,
+			     const char *help, const char *unit)
+{
+	if (w->openmetrics) {
+		strbuf_printf(w->out, "# TYPE %s %s\n", name, type);
+		if (unit && *unit)
+			strbuf_printf(w->out, "# UNIT %s %s\n", name, unit);
+		strbuf_printf(w->out, "# HELP %s ", name);
+		escape_help(w->out, help, 1);
+		strbuf_puts(w->out, "\n");
+		return;
+	}
+	strbuf_printf(w->out, "# HELP %s ", name);
+	escape_help(w->out, help, 0);
+	strbuf_printf(w->out, "\n# TYPE %s %s\n", name, type);
+}
+
 void prom_writer_family(struct prom_writer *w, const char *name, const char *type,
 			const char *help)
 {
-	strbuf_printf(w->out, "# HELP %s ", name);
-	escape_help(w->out, help);
-	strbuf_printf(w->out, "\n# TYPE %s %s\n", name, type);
+	prom_writer_family_unit(w, name, type, help, NULL);
 }
 
 static void put_label(struct prom_writer *w, const struct prom_label *l, int first)
@@ -75,8 +101,37 @@ static void put_label(struct prom_writer *w, const struct prom_label *l, int fir
 	strbuf_puts(w->out, "\"");
 }
 
-void prom_writer_sample(struct prom_writer *w, const char *name, const struct prom_label *extra,
-			int nextra, const char *value)
+/* UTF-8 characters (not bytes) of s: bytes that do not continue a sequence. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* " # {labels} value [timestamp]": OpenMetrics only, within the length limit. */
+static void put_exemplar(struct prom_writer *w, const struct prom_exemplar *ex)
+{
+	size_t chars = 0;
+
+	if (!ex || !w->openmetrics)
+		return;
+	for (int i = 0; i < ex->nlabels; i++)
+		chars += utf8_chars(ex->labels[i].key) + utf8_chars(ex->labels[i].value);
+	if (chars > PROM_EXEMPLAR_MAX_CHARS)
+		return;
+	strbuf_puts(w->out, " # {");
+	for (int i = 0; i < ex->nlabels; i++)
+		put_label(w, &ex->labels[i], i == 0);
+	strbuf_printf(w->out, "} %s", ex->value);
+	if (ex->timestamp)
+		strbuf_printf(w->out, " %s", ex->timestamp);
+}
+
+void prom_writer_sample_ex(struct prom_writer *w, const char *name, const struct prom_label *extra,
+			   int nextra, const char *value, const struct prom_exemplar *ex)
 {
 	int n = w->nlabels < PROM_MAX_LABELS ? w->nlabels : PROM_MAX_LABELS;
 
@@ -91,7 +146,83 @@ void prom_writer_sample(struct prom_writer *w, const char *name, const struct pr
 			put_label(w, &extra[i], n + i == 0);
 		strbuf_puts(w->out, "}");
 	}
-	strbuf_printf(w->out, " %s\n", value);
+	strbuf_printf(w->out, " %s", value);
+	put_exemplar(w, ex);
+	strbuf_puts(w->out, "\n");
+}
+
+void prom_writer_sample(struct prom_writer *w, const char *name, const struct prom_label *extra,
+			int nextra, const char *value)
+{
+	prom_writer_sample_ex(w, name, extra, nextra, value, NULL);
+}
+
+void prom_writer_eof(struct prom_writer *w)
+{
+	if (w->openmetrics)
+		strbuf_puts(w->out, "# EOF\n");
+}
+
+/*
+ * Go's strconv.FormatFloat(v, 'g', -1, 64) -- the shortest digits that
+ * read back as v, in %e form when the decimal exponent is < -4 or >= 6
+ * (Go's rule for the shortest precision) -- with ".0" appended to an
+ * integral result, as Prometheus' formatOpenMetricsFloat does.
+ */
+void prom_format_float(char *buf, size_t len, double v)
+{
+	char e[40], digits[24] = "0", out[64];
+	int nd = 0, o = 0, exp10, p;
+	const char *s;
+
+	if (isnan(v) || isinf(v) || v == 0) {
+		snprintf(buf, len, "%s", isnan(v) ? "NaN" : isinf(v) ? (v > 0 ? "+Inf" : "-Inf") : "0.0");
+		return;
+	}
+	for (p = 0; p < 17; p++) { /* 17 significant digits always round-trip */
+		snprintf(e, sizeof(e), "%.*e", p, v);
+		if (strtod(e, NULL) == v)
+			break;
+	}
+	s = e;
+	if (*s == '-')
+		out[o++] = *s++;
+	for (; *s && *s != 'e'; s++)
+		if (*s != '.')
+			digits[nd++] = *s;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	if (!nd)
+		nd = 1; /* cannot happen: %e always has a digit */
+	exp10 = atoi(s + 1);
+	if (exp10 < -4 || exp10 >= 6) {
+		out[o++] = digits[0];
+		if (nd > 1)
+			out[o++] = '.';
+		memcpy(out + o, digits + 1, (size_t)nd - 1);
+		o += nd - 1;
+		o += snprintf(out + o, sizeof(out) - (size_t)o, "e%c%02d", exp10 < 0 ? '-' : '+',
+			      exp10 < 0 ? -exp10 : exp10);
+	} else if (exp10 < 0) {
+		out[o++] = '0';
+		out[o++] = '.';
+		for (int i = -1; i > exp10; i--)
+			out[o++] = '0';
+		memcpy(out + o, digits, (size_t)nd);
+		o += nd;
+	} else {
+		for (int i = 0; i < nd || i <= exp10; i++) {
+			if (i == exp10 + 1)
+				out[o++] = '.';
+			out[o++] = i < nd ? digits[i] : '0';
+		}
+		if (nd <= exp10 + 1) { /* integral */
+			out[o++] = '.';
+			out[o++] = '0';
+		}
+	}
+	out[o] = '\0';
+	snprintf(buf, len, "%s", out);
 }
 
 void prom_writer_sample_u64(struct prom_writer *w, const char *name,
@@ -171,6 +302,7 @@ void prom_writer_init_sep(struct prom_writer *w, struct strbuf *out, const char 
 	w->sep = sep;
 	w->nlabels = 0;
 	w->overflow = 0;
+	w->openmetrics = 0;
 }
 
 void prom_writer_init(struct prom_writer *w, struct strbuf *out)
