@@ -3,7 +3,8 @@
  * The /metrics exporter over a real loopback socket (a raw HTTP/1.0 client):
  * listen-address parsing, 200 with the exact renderer output rendered fresh
  * per scrape, HEAD, index, 404, 405 + Allow, 500 on a render failure, port
- * in use, IPv6 loopback, and many concurrent scrapes.
+ * in use, IPv6 loopback, many concurrent scrapes, and content negotiation
+ * (the Accept header picks text, OpenMetrics or protobuf; Vary: Accept).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +21,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "expo.h"
 #include "http.h"
+#include "negotiate.h"
 #include "render.h"
 #include "snapfix.h"
 
@@ -84,11 +87,11 @@ struct reply {
 	size_t body_len;
 };
 
-static int http_req(int family, unsigned short port, const char *method, const char *path,
-		    struct reply *r)
+static int http_req_accept(int family, unsigned short port, const char *method, const char *path,
+			   const char *accept, struct reply *r)
 {
 	struct sockaddr_storage ss = { 0 };
-	char req[256], *buf = NULL, *hdr_end;
+	char req[1024], *buf = NULL, *hdr_end;
 	size_t len = 0, cap = 0;
 	socklen_t sl;
 	ssize_t n;
@@ -121,8 +124,8 @@ static int http_req(int family, unsigned short port, const char *method, const c
 		snprintf(req, sizeof(req), "POST %s HTTP/1.0\r\nHost: localhost\r\n"
 			 "Content-Length: 3\r\n\r\nabc", path);
 	else
-		snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n", method,
-			 path);
+		snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: localhost\r\n%s%s%s\r\n", method,
+			 path, accept ? "Accept: " : "", accept ? accept : "", accept ? "\r\n" : "");
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		close(fd);
 		return -1;
@@ -158,6 +161,12 @@ static int http_req(int family, unsigned short port, const char *method, const c
 	memcpy(r->body, hdr_end + 4, r->body_len + 1);
 	free(buf);
 	return 0;
+}
+
+static int http_req(int family, unsigned short port, const char *method, const char *path,
+		    struct reply *r)
+{
+	return http_req_accept(family, port, method, path, NULL, r);
 }
 
 static void reply_free(struct reply *r)
@@ -196,29 +205,39 @@ struct scrape_ctx {
 	struct fl_snapshot s;
 	struct fl_render_opts o;
 	unsigned long calls;
+	enum fl_expo_fmt fmt; /* the format of the last scrape */
+	unsigned int offered; /* formats served (0: all) */
 	int fail;
 };
 
-static int scrape(void *arg, struct strbuf *out)
+static int scrape(void *arg, enum fl_expo_fmt fmt, struct strbuf *out)
 {
 	struct scrape_ctx *c = arg;
 
 	if (c->fail)
 		return -1;
 	c->calls++;
+	c->fmt = fmt;
 	snap_record(&c->s, 1000 * c->calls); /* new data at every scrape: no stale cache */
-	fl_render_prom(&c->s, &c->o, out);
+	fl_render_expo(fmt, &c->s, &c->o, out);
 	return 0;
+}
+
+/* What the last scrape should have sent: the same rendering, done again. */
+static struct strbuf expected(struct scrape_ctx *c)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	fl_render_expo(c->fmt, &c->s, &c->o, &sb);
+	return sb;
 }
 
 static char *expected_body(struct scrape_ctx *c)
 {
-	struct strbuf sb;
-	char *r;
+	struct strbuf sb = expected(c);
+	char *r = strdup(strbuf_str(&sb));
 
-	strbuf_init(&sb);
-	fl_render_prom(&c->s, &c->o, &sb);
-	r = strdup(strbuf_str(&sb));
 	strbuf_free(&sb);
 	return r;
 }
@@ -230,7 +249,7 @@ static struct fl_http *start(struct scrape_ctx *c, char *spec, size_t speclen, u
 
 	*port = free_port(AF_INET);
 	snprintf(spec, speclen, "127.0.0.1:%u", *port);
-	h = fl_http_start(spec, scrape, c, err, sizeof(err));
+	h = fl_http_start(spec, c->offered ? c->offered : FL_EXPO_ALL, scrape, c, err, sizeof(err));
 	if (!h)
 		fail_msg("fl_http_start(%s): %s", spec, err);
 	return h;
@@ -325,14 +344,14 @@ static void test_port_in_use(void **state)
 	(void)state;
 	ctx_init(&c);
 	h = start(&c, spec, sizeof(spec), &port);
-	h2 = fl_http_start(spec, scrape, &c, err, sizeof(err));
+	h2 = fl_http_start(spec, FL_EXPO_ALL, scrape, &c, err, sizeof(err));
 	assert_null(h2);
 	snprintf(spec, sizeof(spec), "port %u", port);
 	if (!strstr(err, "Address already in use") || !strstr(err, spec))
 		fail_msg("port-in-use error unclear: %s", err);
 	fl_http_stop(h);
 	/* A bad spec fails before any socket is made. */
-	assert_null(fl_http_start("127.0.0.1:0", scrape, &c, err, sizeof(err)));
+	assert_null(fl_http_start("127.0.0.1:0", FL_EXPO_ALL, scrape, &c, err, sizeof(err)));
 	assert_non_null(strstr(err, "out of range"));
 }
 
@@ -355,7 +374,7 @@ static void test_ipv6(void **state)
 	ctx_init(&c);
 	port = free_port(AF_INET6);
 	snprintf(spec, sizeof(spec), "[::1]:%u", port);
-	h = fl_http_start(spec, scrape, &c, err, sizeof(err));
+	h = fl_http_start(spec, FL_EXPO_ALL, scrape, &c, err, sizeof(err));
 	if (!h)
 		fail_msg("fl_http_start(%s): %s", spec, err);
 	assert_int_equal(http_req(AF_INET6, port, "GET", "/metrics", &r), 0);
@@ -512,6 +531,95 @@ static void test_hostile_clients(void **state)
 	snap_free(&c.s);
 }
 
+#define PB_TYPE "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; " \
+		"encoding=delimited"
+#define OM_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define TEXT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* The Accept headers Prometheus 2.42 sends (captured): default, and with native histograms. */
+#define ACCEPT_PROM "application/openmetrics-text;version=1.0.0,application/openmetrics-text;" \
+		    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+#define ACCEPT_NATIVE "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;" \
+		      "encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8," \
+		      "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;" \
+		      "q=0.5,*/*;q=0.1"
+
+/* One scrape with accept: the Content-Type, Vary, and the body of that format, byte for byte. */
+static void negotiated(struct scrape_ctx *c, unsigned short port, const char *accept,
+		       const char *type, enum fl_expo_fmt fmt)
+{
+	char want_type[256];
+	struct strbuf want;
+	struct reply r;
+
+	assert_int_equal(http_req_accept(AF_INET, port, "GET", "/metrics", accept, &r), 0);
+	assert_int_equal(r.status, 200);
+	snprintf(want_type, sizeof(want_type), "\r\nContent-Type: %s", type);
+	if (!strstr(r.headers, want_type))
+		fail_msg("Accept '%s': want %s, got headers %s", accept ? accept : "(none)", type,
+			 r.headers);
+	assert_non_null(strstr(r.headers, "\r\nVary: Accept"));
+	assert_int_equal(c->fmt, fmt);
+	want = expected(c);
+	assert_non_null(r.body);
+	assert_non_null(want.buf);
+	assert_int_equal(r.body_len, want.len);
+	assert_memory_equal(r.body, want.buf, want.len);
+	if (fmt == FL_EXPO_OPENMETRICS)
+		assert_string_equal(r.body + r.body_len - 6, "# EOF\n");
+	if (fmt == FL_EXPO_PROTOBUF) { /* a delimited MetricFamily: length, then field 1 (name) */
+		const unsigned char *b = (const unsigned char *)r.body;
+
+		if (b && r.body_len > 2)
+			assert_int_equal(b[b[0] < 0x80 ? 1 : 2], 0x0a);
+		else
+			fail_msg("protobuf body of %zu bytes", r.body_len);
+	}
+	strbuf_free(&want);
+	reply_free(&r);
+}
+
+static void test_negotiation(void **state)
+{
+	struct scrape_ctx c;
+	struct fl_http *h;
+	unsigned short port;
+	char spec[64];
+
+	(void)state;
+	ctx_init(&c);
+	h = start(&c, spec, sizeof(spec), &port);
+	negotiated(&c, port, NULL, TEXT_TYPE, FL_EXPO_TEXT);
+	negotiated(&c, port, "text/plain", TEXT_TYPE, FL_EXPO_TEXT);
+	negotiated(&c, port, "*/*", TEXT_TYPE, FL_EXPO_TEXT);
+	negotiated(&c, port, ACCEPT_PROM, OM_TYPE, FL_EXPO_OPENMETRICS);
+	negotiated(&c, port, ACCEPT_NATIVE, PB_TYPE, FL_EXPO_PROTOBUF);
+	negotiated(&c, port, "application/openmetrics-text;q=0.3, text/plain;q=0.9", TEXT_TYPE,
+		   FL_EXPO_TEXT);
+	negotiated(&c, port, "text/plain;q=0.2, application/openmetrics-text;version=0.0.1",
+		   "application/openmetrics-text; version=0.0.1; charset=utf-8", FL_EXPO_OPENMETRICS);
+	negotiated(&c, port, "application/json", TEXT_TYPE, FL_EXPO_TEXT);
+	fl_http_stop(h);
+	snap_free(&c.s);
+
+	/* --native-schema none: no protobuf; the native-histogram scraper gets OpenMetrics */
+	ctx_init(&c);
+	c.offered = (1U << FL_EXPO_TEXT) | (1U << FL_EXPO_OPENMETRICS);
+	h = start(&c, spec, sizeof(spec), &port);
+	negotiated(&c, port, ACCEPT_NATIVE, OM_TYPE, FL_EXPO_OPENMETRICS);
+	fl_http_stop(h);
+	snap_free(&c.s);
+
+	/* --compat: text whatever is asked (the recorder's names are not valid OpenMetrics) */
+	ctx_init(&c);
+	c.o.compat = 1;
+	c.offered = 1U << FL_EXPO_TEXT;
+	h = start(&c, spec, sizeof(spec), &port);
+	negotiated(&c, port, ACCEPT_NATIVE, TEXT_TYPE, FL_EXPO_TEXT);
+	negotiated(&c, port, ACCEPT_PROM, TEXT_TYPE, FL_EXPO_TEXT);
+	fl_http_stop(h);
+	snap_free(&c.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_hostile_clients),
+		cmocka_unit_test(test_negotiation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

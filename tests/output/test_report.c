@@ -188,6 +188,19 @@ static void test_report_formats(void **state)
 	assert_non_null(strstr(out_txt, "fs_meta_flush_duration_seconds_count{subsystem=\"wal_meta\",dc=\"eu\"} 13\n"));
 	free(want);
 
+	/* --buckets: the layout a run would publish; report and /metrics agree */
+	assert_int_equal(run(fl_cmd_report, (const char *const[]){ "report", "--format", "prometheus",
+				  "--buckets", "1ms..4ms/2", path, NULL }), 0);
+	fl_render_opts_default(&o);
+	assert_int_equal(fl_buckets_parse("1ms..4ms/2", &o.buckets, NULL, 0), 0);
+	want = render(FL_FMT_PROMETHEUS, &s, &o);
+	assert_string_equal(out_txt, want);
+	free(want);
+	assert_non_null(strstr(out_txt, "le=\"0.001048575\"} 8\n"));
+	assert_non_null(strstr(out_txt, "le=\"0.001572863\"} 10\n"));
+	assert_non_null(strstr(out_txt, "le=\"0.004194303\"} 11\n"));
+	assert_null(strstr(out_txt, "le=\"0.000131071\""));
+
 	assert_int_equal(run(fl_cmd_report, (const char *const[]){ "report", "--compat", "--format",
 				  "prometheus", path, NULL }), 0);
 	assert_non_null(strstr(out_txt, "ie_wal_recorder__meta_store_maintenance_meta_flush_samples_total"
@@ -251,6 +264,8 @@ static void test_report_errors(void **state)
 		     "bad --label-set 'a=?(': byte 1 of the value is not valid UTF-8");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", "/nonexistent\n\x1b[1m.json", NULL },
 		     "/nonexistent?" "?[1m.json: No such file or directory");
+	expect_usage(fl_cmd_report, (const char *const[]){ "report", "--buckets", "1ms..1s/3", good, NULL },
+		     "bad --buckets '1ms..1s/3': N (bounds per power of two) must be 1, 2, 4, 8 or 16");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", "/nonexistent.json", NULL },
 		     "/nonexistent.json: No such file or directory");
 	expect_usage(fl_cmd_report, (const char *const[]){ "report", bad, NULL },

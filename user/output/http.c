@@ -19,7 +19,8 @@
  * connection is open (an idle exporter never wakes up), and MHD_USE_ITC lets
  * a stop interrupt the server at once instead of waiting for its clients.
  *
- *   GET|HEAD /metrics  200, text/plain; version=0.0.4, rendered now
+ *   GET|HEAD /metrics  200, rendered now in the negotiated format (Vary: Accept):
+ *                      text 0.0.4, OpenMetrics 1.0.0 or delimited protobuf
  *   GET|HEAD /         200, a small HTML index linking /metrics
  *   other path         404
  *   other method       405, Allow: GET, HEAD
@@ -43,8 +44,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
-
-#define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#include "negotiate.h"
 
 /* One open connection, as the watchdog sees it. */
 struct fl_conn {
@@ -59,6 +59,7 @@ struct fl_http {
 	struct MHD_Daemon *d;
 	fl_http_render_fn fn;
 	void *ctx;
+	unsigned int offered; /* formats /metrics may answer in */
 	char lasterr[256]; /* last libmicrohttpd message, for start-up errors */
 	pthread_mutex_t lock; /* the table below */
 	pthread_cond_t wake;  /* a connection opened, or stop */
@@ -288,8 +289,9 @@ static void request_arrived(struct fl_http *h, struct MHD_Connection *conn)
 	pthread_mutex_unlock(&h->lock);
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status, const char *type,
-			       const char *body, size_t len, int allow)
+/* allow: a 405's "Allow"; vary: the body depends on Accept */
+static enum MHD_Result respond_h(struct MHD_Connection *conn, unsigned int status, const char *type,
+				 const char *body, size_t len, int allow, int vary)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -302,9 +304,17 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (vary)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status, const char *type,
+			       const char *body, size_t len, int allow)
+{
+	return respond_h(conn, status, type, body, len, allow, 0);
 }
 
 static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int status,
@@ -315,15 +325,19 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int st
 
 static enum MHD_Result serve_metrics(struct fl_http *h, struct MHD_Connection *conn)
 {
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	int om001;
+	enum fl_expo_fmt fmt = fl_negotiate(accept, h->offered, &om001);
 	struct strbuf sb;
 	enum MHD_Result ret;
 
 	strbuf_init(&sb);
-	if (h->fn(h->ctx, &sb) || sb.oom)
+	if (h->fn(h->ctx, fmt, &sb) || sb.oom)
 		ret = respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				   "flushlat: reading the maps failed\n", 0);
 	else
-		ret = respond(conn, MHD_HTTP_OK, PROM_CONTENT_TYPE, strbuf_str(&sb), sb.len, 0);
+		ret = respond_h(conn, MHD_HTTP_OK, fl_expo_content_type(fmt, om001), strbuf_str(&sb),
+				sb.len, 0, 1);
 	strbuf_free(&sb);
 	return ret;
 }
@@ -408,7 +422,8 @@ static void free_http(struct fl_http *h)
 	free(h);
 }
 
-struct fl_http *fl_http_start_fd(int fd, fl_http_render_fn fn, void *ctx, char *err, size_t errlen)
+struct fl_http *fl_http_start_fd(int fd, unsigned int offered, fl_http_render_fn fn, void *ctx,
+				 char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
@@ -431,6 +446,7 @@ struct fl_http *fl_http_start_fd(int fd, fl_http_render_fn fn, void *ctx, char *
 	}
 	h->fn = fn;
 	h->ctx = ctx;
+	h->offered = offered;
 	h->limit = conn_limit();
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -463,8 +479,8 @@ struct fl_http *fl_http_start_fd(int fd, fl_http_render_fn fn, void *ctx, char *
 	return h;
 }
 
-struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx, char *err,
-			      size_t errlen)
+struct fl_http *fl_http_start(const char *spec, unsigned int offered, fl_http_render_fn fn,
+			      void *ctx, char *err, size_t errlen)
 {
 	struct fl_listen l;
 	int fd;
@@ -474,7 +490,7 @@ struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx,
 	fd = fl_http_bind(&l, err, errlen);
 	if (fd < 0)
 		return NULL;
-	return fl_http_start_fd(fd, fn, ctx, err, errlen);
+	return fl_http_start_fd(fd, offered, fn, ctx, err, errlen);
 }
 
 void fl_http_stop(struct fl_http *h)

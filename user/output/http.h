@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* GET /metrics over HTTP (libmicrohttpd); rendered fresh on every scrape. */
+/*
+ * GET /metrics over HTTP (libmicrohttpd); rendered fresh on every scrape, in
+ * the format the scraper's Accept header asks for (negotiate.h).
+ */
 #ifndef FLUSHLAT_HTTP_H
 #define FLUSHLAT_HTTP_H
 
@@ -7,10 +10,11 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "expo.h"
 #include "strbuf.h"
 
-/* Fills out with the exposition text; returns 0, or -1 for a 500. */
-typedef int (*fl_http_render_fn)(void *ctx, struct strbuf *out);
+/* Fills out with the exposition in format fmt; returns 0, or -1 for a 500. */
+typedef int (*fl_http_render_fn)(void *ctx, enum fl_expo_fmt fmt, struct strbuf *out);
 
 struct fl_http;
 
@@ -41,10 +45,16 @@ int fl_listen_parse(const char *spec, struct fl_listen *l, char *err, size_t err
  * anything is attached, so a port in use fails early and cleanly.
  */
 int fl_http_bind(const struct fl_listen *l, char *err, size_t errlen);
-/* Serves /metrics on a socket from fl_http_bind() (taken over: closed on failure/stop). */
-struct fl_http *fl_http_start_fd(int fd, fl_http_render_fn fn, void *ctx, char *err, size_t errlen);
+/*
+ * Serves /metrics on a socket from fl_http_bind() (taken over: closed on
+ * failure/stop), in the formats of offered (a bit per enum fl_expo_fmt;
+ * text always).
+ */
+struct fl_http *fl_http_start_fd(int fd, unsigned int offered, fl_http_render_fn fn, void *ctx,
+				 char *err, size_t errlen);
 /* fl_http_bind() + fl_http_start_fd(); NULL with a message in err on failure. */
-struct fl_http *fl_http_start(const char *spec, fl_http_render_fn fn, void *ctx, char *err, size_t errlen);
+struct fl_http *fl_http_start(const char *spec, unsigned int offered, fl_http_render_fn fn,
+			      void *ctx, char *err, size_t errlen);
 void fl_http_stop(struct fl_http *h);
 
 #endif /* FLUSHLAT_HTTP_H */

@@ -11,6 +11,7 @@ void fl_render_opts_default(struct fl_render_opts *o)
 	o->label = "Meta Store";
 	o->prefix = "flushlat";
 	o->hist = 1;
+	fl_buckets_default(&o->buckets);
 }
 
 int fl_format_parse(const char *name, enum fl_format *f)

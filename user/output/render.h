@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "buckets.h"
 #include "snapshot.h"
 #include "strbuf.h"
 
@@ -26,6 +27,7 @@ struct fl_render_opts {
 	const char *label_values[FL_MAX_LABEL_SET];
 	int hist;           /* text: the histogram under the summary (--no-hist: 0) */
 	int term_cols;      /* text: columns of the terminal it goes to, 0 if not one */
+	struct fl_buckets buckets; /* the classic histogram's layout (--buckets) */
 };
 
 void fl_render_opts_default(struct fl_render_opts *o);

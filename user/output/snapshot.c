@@ -12,6 +12,8 @@ void fl_snapshot_init(struct fl_snapshot *s)
 	memset(s, 0, sizeof(*s));
 	s->pid = -1;
 	metastore_init(&s->ms);
+	metastore_init(&s->interval);
+	metastore_init(&s->window);
 }
 
 void fl_snapshot_free(struct fl_snapshot *s)
@@ -21,21 +23,36 @@ void fl_snapshot_free(struct fl_snapshot *s)
 	free(s->procs);
 	s->procs = NULL;
 	s->nprocs = 0;
+	free(s->native);
+	s->native = NULL;
+	free(s->ex);
+	s->ex = NULL;
 }
 
 int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src)
 {
 	*dst = *src;
 	dst->procs = NULL;
-	if (!src->nprocs)
-		return 0;
-	dst->procs = malloc(src->nprocs * sizeof(*src->procs));
-	if (!dst->procs) {
-		dst->nprocs = 0;
-		return -1;
+	dst->native = NULL;
+	dst->ex = NULL;
+	if (src->nprocs) {
+		dst->procs = malloc(src->nprocs * sizeof(*src->procs));
+		if (!dst->procs)
+			goto fail;
+		memcpy(dst->procs, src->procs, src->nprocs * sizeof(*src->procs));
 	}
-	memcpy(dst->procs, src->procs, src->nprocs * sizeof(*src->procs));
+	if (src->native && !(dst->native = fl_native_dup(src->native)))
+		goto fail;
+	if (src->ex) {
+		dst->ex = malloc(FL_HIST_NBUCKETS * sizeof(*src->ex));
+		if (!dst->ex)
+			goto fail;
+		memcpy(dst->ex, src->ex, FL_HIST_NBUCKETS * sizeof(*src->ex));
+	}
 	return 0;
+fail:
+	fl_snapshot_free(dst);
+	return -1;
 }
 
 static void duration_delta(struct duration64 *o, const struct duration64 *c,
@@ -72,10 +89,19 @@ int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
 		return -1;
 	out->delta = 1;
 	metastore_init(&empty);
-	duration_delta(&out->ms.maintenance_meta_flush, &cur->ms.maintenance_meta_flush,
-		       &prev->ms.maintenance_meta_flush);
+	if (cur->has_interval)
+		out->ms = cur->interval; /* exact, min and max included */
+	else
+		duration_delta(&out->ms.maintenance_meta_flush, &cur->ms.maintenance_meta_flush,
+			       &prev->ms.maintenance_meta_flush);
 	for (size_t i = 0; i < FL_HIST_NBUCKETS; i++)
 		out->hist[i] = cur->hist[i] - prev->hist[i];
+	if (out->native && prev->native && prev->native->schema == out->native->schema &&
+	    prev->native->imin == out->native->imin && prev->native->n == out->native->n) {
+		out->native->zero -= prev->native->zero;
+		for (uint32_t i = 0; i < out->native->n; i++)
+			out->native->counts[i] -= prev->native->counts[i];
+	}
 	out->unmatched = cur->unmatched - prev->unmatched;
 	out->dropped = cur->dropped - prev->dropped;
 	for (int i = 0; i < out->nprogs; i++) {

@@ -14,6 +14,7 @@
 
 #include "flushlat/hist.h"
 #include "flushlat/metastore_layout.h"
+#include "native.h"
 
 #define FL_MAX_PROGS 4
 /* A kernel task name: TASK_COMM_LEN bytes, NUL-terminated only when shorter. */
@@ -34,6 +35,19 @@ struct fl_proc {
 	struct metastore ms;
 };
 
+/*
+ * An exemplar of one log-linear bucket: the slowest flush that fell into it
+ * during the latest interval between two reads that had any (seq numbers
+ * those reads; renderers take, per classic bucket, the newest seq and then
+ * the slowest, so a bucket's exemplar only ever moves forward in time).
+ */
+struct fl_exemplar {
+	uint64_t value_ns; /* 0: none */
+	uint64_t time_ns;  /* CLOCK_REALTIME when it completed */
+	uint32_t pid, tid; /* the process and the thread that completed it */
+	uint64_t seq;      /* the read that first showed it */
+};
+
 struct fl_snapshot {
 	struct metastore ms;              /* merged over CPUs and processes */
 	uint64_t hist[FL_HIST_NBUCKETS];  /* merged log-linear histogram */
@@ -51,6 +65,18 @@ struct fl_snapshot {
 	struct fl_proc *procs;            /* owned; free with fl_snapshot_free() */
 	int lean;                         /* --lean: in_flight/unmatched are unknown */
 	int delta;                        /* --delta: counts cover one interval */
+	/*
+	 * With epoch rotation (--delta, --listen), exact per-span values; see
+	 * tracer/epoch.c.  interval: everything recorded since this reader's
+	 * previous read (min/max included).  window: the recent epochs covering
+	 * at least --window seconds up to this read, window_ns long (0: none).
+	 */
+	struct metastore interval;
+	int has_interval;
+	struct metastore window;
+	uint64_t window_ns;
+	struct fl_native *native;         /* owned; NULL when not kept (no --listen) */
+	struct fl_exemplar *ex;           /* owned, FL_HIST_NBUCKETS; NULL when not kept */
 };
 
 /* The reading of a tracer that saw nothing: MetaStore empty, no target. */
@@ -61,11 +87,14 @@ void fl_snapshot_free(struct fl_snapshot *s);
 int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src);
 /*
  * out = cur - prev (out->procs is allocated; free with fl_snapshot_free).
- * Counts, totals and histogram subtract.  The min/max of an interval cannot
- * be derived from cumulative values: they are reported only when the
- * cumulative extreme changed during the interval (then it is the interval's
- * extreme), else as unknown (min = UINT64_MAX, max = 0).  In-flight values
- * are current, not differences.  Returns 0, -1 on allocation failure.
+ * Counts, totals and histograms subtract.  The MetaStore of the interval is
+ * cur->interval when the reader kept it (epoch rotation: exact min and
+ * max).  Otherwise, and for the per-process entries, the min/max of an
+ * interval cannot be derived from cumulative values: they are reported only
+ * when the cumulative extreme changed during the interval (then it is the
+ * interval's extreme), else as unknown (min = UINT64_MAX, max = 0).
+ * In-flight values are current, not differences.  Returns 0, -1 on
+ * allocation failure.
  */
 int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
 		      const struct fl_snapshot *prev);

@@ -66,8 +66,7 @@ static int parse_op(const char **pp)
 	return op;
 }
 
-/* Multiplier to ns for a unit suffix of length n, 0 when unknown. */
-static double unit_scale(const char *u, size_t n)
+double fl_duration_unit(const char *u, size_t n)
 {
 	if (n == 2 && !strncmp(u, "ns", 2))
 		return 1.0;
@@ -158,7 +157,7 @@ int fl_threshold_parse(const char *expr, struct fl_threshold *t, char *err, size
 		return -1;
 	}
 	if (ulen) {
-		scale = unit_scale(unit, ulen);
+		scale = fl_duration_unit(unit, ulen);
 		if (scale == 0.0) {
 			snprintf(err, errlen, "'%s': unknown unit '%.*s' (expected ns, us, ms or s)",
 				 t->text, (int)ulen, unit);

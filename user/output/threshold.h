@@ -22,6 +22,8 @@ struct fl_threshold {
 	int relative;                 /* value is a percentage change (diff only) */
 };
 
+/* ns per unit for the duration unit u (n bytes: ns us ms s), 0 when unknown. */
+double fl_duration_unit(const char *u, size_t n);
 int fl_threshold_parse(const char *expr, struct fl_threshold *t, char *err, size_t errlen);
 /*
  * 1 when the condition holds on s (why says so), 0 when it does not, -1 when
