@@ -3,6 +3,7 @@
  * flushlat.bpf.c - record FlashStrike meta-flush durations into a MetaStore
  * laid out exactly like the in-process one (per-CPU, merged in user space),
  * plus a log-linear histogram, an in-flight view and a per-process breakdown.
+ * The record path (MetaStore, histograms, exemplars, epochs) is record.bpf.h.
  *
  * Updates use atomics: a uprobe program can be preempted on the same CPU
  * by another task hitting the same probe (the kernel is PREEMPT_DYNAMIC and
@@ -19,6 +20,7 @@
 
 #include "flushlat/metastore_layout.h"
 #include "flushlat/hist.h"
+#include "flushlat/native.h"
 #include "flushlat.h"
 
 #define CAS_TRIES 64
@@ -31,24 +33,6 @@ const volatile bool track_procs = true;
 const volatile __s32 start_arg0 = FL_REG_NONE;
 const volatile __s32 done_arg0 = FL_REG_NONE;
 const volatile __s32 done_arg1 = FL_REG_NONE;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct metastore);
-} metastore SEC(".maps");
-
-struct hist {
-	__u64 b[FL_HIST_NBUCKETS];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct hist);
-} hist SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -162,24 +146,17 @@ static __always_inline struct fl_proc_value *proc_entry(__u32 tgid)
 	return bpf_map_lookup_elem(&procs, &tgid);
 }
 
-static __always_inline void record(__u32 tgid, __u64 d)
+#include "record.bpf.h"
+
+/* A completed flush of thread id (tgid << 32 | tid), d ns long. */
+static __always_inline void record(__u64 id, __u64 d)
 {
 	struct fl_proc_value *p;
-	struct metastore *ms;
-	struct hist *h;
-	__u32 zero = 0, b;
 
-	ms = bpf_map_lookup_elem(&metastore, &zero);
-	if (ms)
-		record_into(ms, d);
-	h = bpf_map_lookup_elem(&hist, &zero);
-	b = fl_hist_bucket(d);
-	if (h && b < FL_HIST_NBUCKETS)
-		__sync_fetch_and_add(&h->b[b], 1);
-
+	record_flush(id, d);
 	if (!track_procs)
 		return;
-	p = proc_entry(tgid);
+	p = proc_entry(id >> 32);
 	if (p)
 		record_into(&p->ms, d);
 }
@@ -303,7 +280,8 @@ SEC("usdt")
 int meta_flush_done(struct pt_regs *ctx)
 {
 	__u64 start_ns = probe_arg(ctx, done_arg0, 0);
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
 	__u64 kstart = 0, d;
 
 	if (start_attached)
@@ -317,7 +295,7 @@ int meta_flush_done(struct pt_regs *ctx)
 	} else {
 		d = probe_arg(ctx, done_arg1, 1) - start_ns;
 	}
-	record(tgid, d);
+	record(id, d);
 	return 0;
 }
 

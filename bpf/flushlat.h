@@ -47,6 +47,7 @@ enum fl_counter {
 	FL_CNT_INFLIGHT_FULL,  /* in-flight map insert failed */
 	FL_CNT_PROC_FULL,      /* per-process map insert failed */
 	FL_CNT_CAS_GIVEUP,     /* min/max CAS loop exhausted (must stay 0) */
+	FL_CNT_EPOCH_GIVEUP,   /* the epoch moved at every try: flush not recorded (must stay 0) */
 	FL_CNT_NR,
 };
 
@@ -78,6 +79,49 @@ static inline __u32 fl_inflight_home(__u32 tgid, __u64 start_ns)
 	__u64 h = (start_ns ^ ((__u64)tgid << 32)) * 0x9E3779B97F4A7C15ULL;
 
 	return (__u32)(h >> 52) & (FL_INFLIGHT_SLOTS - 1);
+}
+
+/*
+ * Epoch rotation (record.bpf.h, tracer/epoch.c).  The record maps have two
+ * slots; BPF writes slot (epoch & 1) and brackets each update with a
+ * per-slot in-progress count, so user space can flip the epoch, wait until
+ * no update of the old slot is in progress, and read and reset it.  The
+ * counts live in .bss (mmap'd by user space), one cache line per pin:
+ * epoch_busy[pin * FL_EPOCH_PIN_STRIDE + slot].  A program uses pin
+ * (CPU & (FL_EPOCH_PINS - 1)), so more CPUs than pins only share lines (the
+ * atomics keep it exact).
+ */
+#define FL_EPOCH_PINS 64 /* power of two */
+#define FL_EPOCH_SLOTS 2
+#define FL_EPOCH_PIN_STRIDE 8 /* u64 per pin: a cache line */
+
+/*
+ * Exemplars: per epoch slot, per log-linear bucket, the slowest flush.
+ * Several fields cannot be written at once, and a uprobe program can be
+ * preempted by another one on its CPU: chk (a hash of the three other
+ * fields, written last) lets user space recognise a record whose fields
+ * come from two flushes and drop it.
+ */
+struct fl_ex_rec {
+	__u64 dur_ns;   /* 0: none */
+	__u64 id;       /* tgid << 32 | tid of the completing thread */
+	__u64 ktime_ns; /* bpf_ktime_get_ns() at completion (CLOCK_MONOTONIC) */
+	__u64 chk;      /* fl_ex_chk(dur_ns, id, ktime_ns) */
+};
+
+static inline __u64 fl_ex_mix(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline __u64 fl_ex_chk(__u64 dur_ns, __u64 id, __u64 ktime_ns)
+{
+	return fl_ex_mix(dur_ns ^ fl_ex_mix(id ^ fl_ex_mix(ktime_ns + 0x9E3779B97F4A7C15ULL)));
 }
 
 #endif /* FLUSHLAT_BPF_ABI_H */

@@ -482,6 +482,10 @@ def case_errors():
         (["--prefix", "bad-prefix", "-b", rec()], 2, "bad --prefix"),
         (["--lean", "--clock", "kernel", "-b", rec()], 2, "--lean needs --clock recorder"),
         (["--delta", "-b", rec()], 2, "--delta needs --interval"),
+        (["--buckets", "2us..32s/5", "-b", rec()], 2, "bad --buckets '2us..32s/5'"),
+        (["--native-schema", "4", "-b", rec()], 2, "need --listen"),
+        (["--listen", ":1", "--native-schema", "12", "-b", rec()], 2, "bad --native-schema"),
+        (["--listen", ":1", "--window", "x", "-b", rec()], 2, "bad --window"),
         (["--bogus"], 2, "unknown option '--bogus'"),
         (["--pid"], 2, "needs a value"),
         ([], 2, "give exactly one target"),
@@ -753,20 +757,25 @@ def case_procs_once():
 
 def case_two_readers():
     """Regression: with --interval output and --listen together, a process that exits is
-    reported with its final count by BOTH readers, whichever sees the exit first."""
+    reported with its final count by BOTH readers, whichever sees the exit first; /metrics
+    keeps reporting it for --window (every scraper of an HA pair sees it), then forgets it."""
     port = free_port()
     alive = subprocess.Popen([rec(), "--seconds", "30", "--rate", "200", "--no-sync"],
                              stdout=subprocess.DEVNULL)
     t = start_tracer(["-b", rec(), "--interval", "0.2", "--format", "json", "--listen",
-                      "127.0.0.1:%d" % port], tmp("e"))
+                      "127.0.0.1:%d" % port, "--window", "1"], tmp("e"))
     short = subprocess.Popen([rec(), "--flushes", "50", "--no-sync"], stdout=subprocess.DEVNULL)
     check(short.wait(timeout=30) == 0, "recorder rc %d" % short.returncode)
-    time.sleep(1.0)  # several intervals: the interval reader sees the exit first
+    time.sleep(0.6)  # several intervals: the interval reader sees the exit first
     first = proc_counts(scrape(port))
     check(first.get(short.pid) == 50, "/metrics after the exit: %s (want pid %d: 50)" %
           (first, short.pid))
+    again = proc_counts(scrape(port))  # a second scraper, within --window: still there
+    check(again.get(short.pid) == 50, "a second scrape lost the exited pid: %s" % again)
+    time.sleep(1.2)
+    scrape(port)
     second = proc_counts(scrape(port))  # one live process left: no per-process series
-    check(short.pid not in second, "exited pid kept after being reported: %s" % second)
+    check(short.pid not in second, "exited pid kept after --window: %s" % second)
     # and the other way round: /metrics sees the next exit first
     short2 = subprocess.Popen([rec(), "--flushes", "30", "--no-sync"], stdout=subprocess.DEVNULL)
     check(short2.wait(timeout=30) == 0, "recorder rc %d" % short2.returncode)
@@ -1882,6 +1891,119 @@ def case_deploy():
     check(mfl(json_last(out))["samples"] == 50, "symlink switch: %s" % mfl(json_last(out)))
     print("ok a symlink switched above the file: followed")
 
+
+def collect_values(text):
+    """The recorder's --collect output: {samples_total, total_ns, min_ns, max_ns} exactly."""
+    out = {}
+    for k in ("samples_total", "total_ns", "min_ns", "max_ns"):
+        m = re.search(r"_maintenance_meta_flush_%s\{[^}]*\} (\d+)" % k, text)
+        check(m, "recorder --collect lacks %s: %s" % (k, text[-300:]))
+        out[k] = int(m.group(1))
+    return out
+
+
+def case_epoch_exact():
+    """Epoch rotation under load: more writers than CPUs in a tight probe loop, the
+    interval reader flipping every 10 ms and /metrics scraped meanwhile (a second reader
+    flipping at its own times).  No increment is lost at a flip: the deltas add up exactly
+    to the recorder's own counts, every interval has an exact min and max, and the min of
+    the mins and max of the maxes are the recorder's."""
+    import threading
+    import urllib.request
+    writers = 2 * os.cpu_count() + 2
+    port = free_port()
+    t = subprocess.Popen([FL, "--interval", "0.01", "--delta", "--format", "json", "--output",
+                          tmp("d.json"), "--listen", "127.0.0.1:%d" % port, "--", rec(),
+                          "--wait-for-tracer", "--spin", "150000", "--writers", str(writers),
+                          "--collect"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    scrapes = []
+
+    def scraper():
+        while t.poll() is None:
+            try:
+                scrapes.append(urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                                      timeout=5).read().decode())
+            except OSError:
+                pass
+    th = threading.Thread(target=scraper)
+    th.start()
+    out, err = t.communicate(timeout=120)
+    th.join()
+    check(t.returncode == 0, "rc %d %s" % (t.returncode, err[-300:]))
+    want = collect_values(out)
+    check(want["samples_total"] == 150000 * writers, "recorder: %s" % want)
+    snaps = [json.loads(l) for l in read(tmp("d.json")).splitlines() if l.startswith("{")]
+    check(len(snaps) > 20, "only %d intervals" % len(snaps))
+    busy = [mfl(s) for s in snaps if mfl(s)["samples"]]
+    check(sum(m["samples"] for m in busy) == want["samples_total"],
+          "deltas add up to %d, recorder %d" % (sum(m["samples"] for m in busy), want["samples_total"]))
+    check(sum(m["total_ns"] for m in busy) == want["total_ns"], "delta totals differ")
+    for m in busy:
+        check(m["min_ns"] <= m["max_ns"] and m["max_ns"] > 0 and m["min_ns"] != 2**64 - 1,
+              "an interval without its exact min/max: %s" % m)
+    check(min(m["min_ns"] for m in busy) == want["min_ns"], "min of mins != recorder min")
+    check(max(m["max_ns"] for m in busy) == want["max_ns"], "max of maxes != recorder max")
+    for s in snaps:
+        check(sum(c for _, c in s["histogram"]) == mfl(s)["samples"],
+              "an interval's histogram holds %d of %d" % (sum(c for _, c in s["histogram"]),
+                                                           mfl(s)["samples"]))
+    check(len(scrapes) > 5, "only %d scrapes" % len(scrapes))
+    counts = [int(re.search(r"flushlat_meta_flush_duration_seconds_count\{[^}]*\} (\d+)", b).group(1))
+              for b in scrapes]
+    check(counts == sorted(counts), "scraped counts not monotonic")
+    check(all(c <= want["samples_total"] for c in counts), "scraped more than recorded")
+    print("ok %d writers x 150000 pairs: %d intervals and %d scrapes, deltas exact, min %d max %d"
+          % (writers, len(snaps), len(scrapes), want["min_ns"], want["max_ns"]))
+
+
+def metric(body, name):
+    """The value of a series (labels other than le ignored) in an exposition, as text, or None."""
+    m = re.search(r"^%s\{[^}]*\} (\S+)$" % re.escape(name), body, re.M)
+    return m.group(1) if m else None
+
+
+def sec(ns):
+    """ns as the exposition writes seconds: an exact decimal, no trailing zeros."""
+    s = "%d.%09d" % (ns // 10**9, ns % 10**9)
+    return s.rstrip("0").rstrip(".")
+
+
+def case_window():
+    """/metrics window gauges: exact over the epochs of the last --window seconds, and they
+    move again after a spike (the all-time max does not)."""
+    port = free_port()
+    t = start_tracer(["-b", rec(), "--listen", "127.0.0.1:%d" % port, "--window", "1"], tmp("e"))
+    scrape(port)
+    slow = tmp("slow")
+    p = run([rec(), "--flushes", "60", "--dir", tmp("wal"), "--log-durations", slow])
+    check(p.returncode == 0, "recorder rc %d" % p.returncode)
+    body = scrape(port)
+    ds = durations(slow)
+    check(metric(body, "flushlat_meta_flush_window_max_seconds") == sec(max(ds)),
+          "window max %s, want %s" % (metric(body, "flushlat_meta_flush_window_max_seconds"),
+                                      sec(max(ds))))
+    time.sleep(1.2)
+    body = scrape(port)  # the only epoch in the window saw no flush
+    check(metric(body, "flushlat_meta_flush_window_max_seconds") is None, "empty window has a max")
+    check(float(metric(body, "flushlat_meta_flush_window_seconds")) >= 1.0, "window span < 1 s")
+    fast, shm = tmp("fast"), "/dev/shm/flushlat-e2e-%d" % os.getpid()
+    p = run([rec(), "--flushes", "40", "--no-sync", "--dir", shm, "--log-durations", fast])
+    subprocess.run(["rm", "-rf", shm])
+    check(p.returncode == 0, "recorder rc %d" % p.returncode)
+    time.sleep(1.1)
+    body = scrape(port)  # one epoch in the window: exactly the second recorder's flushes
+    df = durations(fast)
+    got = (metric(body, "flushlat_meta_flush_window_min_seconds"),
+           metric(body, "flushlat_meta_flush_window_max_seconds"))
+    check(got == (sec(min(df)), sec(max(df))), "window (min, max) %s, want %s" %
+          (got, (sec(min(df)), sec(max(df)))))
+    check(metric(body, "flushlat_meta_flush_max_seconds") == sec(max(ds + df)),
+          "the all-time max is not the run's")
+    t.send_signal(signal.SIGINT)
+    t.communicate(timeout=20)
+    check(t.returncode == 0, "tracer rc %d" % t.returncode)
+    print("ok window: max %d ns after the slow run, then [%d, %d] ns of the fast one only"
+          % (max(ds), min(df), max(df)))
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 

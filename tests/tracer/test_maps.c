@@ -103,9 +103,52 @@ static void test_delta(void **state)
 	assert_int_equal(d.ms.maintenance_meta_flush.min_ns.value, 10);
 	assert_int_equal(d.ms.maintenance_meta_flush.max_ns.value, 50);
 	fl_snapshot_free(&d);
+
+	/* with epoch rotation the reader knows the interval exactly: min and max too */
+	metastore_init(&b->interval);
+	metastore_record_duration(&b->interval, 30);
+	metastore_record_duration(&b->interval, 70);
+	b->has_interval = 1;
+	metastore_record_duration(&b->ms, 20); /* not this interval's */
+	assert_int_equal(fl_snapshot_delta(&d, b, a), 0);
+	assert_int_equal(d.ms.maintenance_meta_flush.samples.value, 2);
+	assert_int_equal(d.ms.maintenance_meta_flush.min_ns.value, 30);
+	assert_int_equal(d.ms.maintenance_meta_flush.max_ns.value, 70);
+	assert_int_equal(d.ms.maintenance_meta_flush.total_ns.value, 100);
+	fl_snapshot_free(&d);
 	free(a);
 	free(b);
 	free(z);
+}
+
+/* The native histogram subtracts like the log-linear one; copies are deep. */
+static void test_delta_native(void **state)
+{
+	struct fl_snapshot *a = snap(), *b = snap(), d, c;
+	struct fl_native_geom g;
+
+	(void)state;
+	assert_int_equal(fl_native_geom(3, &g), 0);
+	a->native = fl_native_new(&g);
+	b->native = fl_native_new(&g);
+	a->native->counts[5] = 2;
+	b->native->counts[5] = 7;
+	b->native->zero = 1;
+	b->ex = calloc(FL_HIST_NBUCKETS, sizeof(*b->ex));
+	b->ex[3].value_ns = 9;
+	assert_int_equal(fl_snapshot_delta(&d, b, a), 0);
+	assert_int_equal(d.native->counts[5], 5);
+	assert_int_equal(d.native->zero, 1);
+	assert_int_equal(d.ex[3].value_ns, 9);
+	assert_int_equal(fl_snapshot_copy(&c, &d), 0);
+	assert_true(c.native != d.native && c.ex != d.ex);
+	assert_int_equal(c.native->counts[5], 5);
+	fl_snapshot_free(&c);
+	fl_snapshot_free(&d);
+	fl_snapshot_free(a);
+	fl_snapshot_free(b);
+	free(a);
+	free(b);
 }
 
 static void test_delta_procs(void **state)
@@ -287,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_merge_fake_percpu_metastore),
 		cmocka_unit_test(test_delta),
 		cmocka_unit_test(test_delta_procs),
+		cmocka_unit_test(test_delta_native),
 		cmocka_unit_test(test_hist_bucket),
 		cmocka_unit_test(test_maps_line),
 		cmocka_unit_test(test_usdt_arg_reg),

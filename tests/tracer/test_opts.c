@@ -56,6 +56,18 @@ static void test_valid(void **state)
 	assert_string_equal(o.render.label_values[1], "x y");
 	assert_int_equal(o.nfail_if, 1);
 	assert_string_equal(o.listen, ":9435");
+	assert_int_equal(o.native_schema, 3); /* the defaults */
+	assert_true(o.window == 60);
+	assert_int_equal(o.render.buckets.kmin, 11);
+
+	assert_int_equal(parse(&o, err, "-b", "x", "--listen", ":1", "--native-schema", "-4",
+			       "--window", "15", "--buckets", "1ms..1s/8", END), 0);
+	assert_int_equal(o.native_schema, -4);
+	assert_true(o.window == 15);
+	assert_int_equal(o.render.buckets.per, 8);
+	assert_int_equal(parse(&o, err, "-b", "x", "--listen", ":1", "--native-schema", "none", END), 0);
+	assert_int_equal(o.native_schema, FL_NATIVE_NONE);
+	assert_int_equal(parse(&o, err, "-b", "x", "--buckets", "1ms..1s/8", END), 0); /* stdout too */
 
 	assert_int_equal(parse(&o, err, "--lean", "--", "rec", "--flushes", "5", END), 0);
 	assert_non_null(o.cmd);
@@ -125,6 +137,13 @@ static void test_invalid(void **state)
 	bad("unknown option", "-b", "x", "-Z", END);
 	bad("unexpected argument", "-b", "x", "y", END);
 	bad("bad --listen", "-b", "x", "--listen", "host:0", END);
+	bad("bad --buckets '1ms..1s/3'", "-b", "x", "--buckets", "1ms..1s/3", END);
+	bad("bad --native-schema '9' (-4..8 or none)", "-b", "x", "--listen", ":1",
+	    "--native-schema", "9", END);
+	bad("bad --native-schema", "-b", "x", "--listen", ":1", "--native-schema", "3x", END);
+	bad("bad --window", "-b", "x", "--listen", ":1", "--window", "0.5", END);
+	bad("--native-schema and --window need --listen", "-b", "x", "--native-schema", "4", END);
+	bad("--native-schema and --window need --listen", "-b", "x", "--window", "10", END);
 }
 
 static void test_seconds(void **state)

@@ -132,6 +132,14 @@ int fl_load_bpf(struct fl_session *t)
 	struct fl_reader_cfg cfg = {
 		.lean = t->o.lean,
 		.target_pid = t->o.pid ? t->o.pid : -1,
+		/* the per-interval and /metrics views need epochs; the default does not pay */
+		.epochs = {
+			.on = t->o.delta || t->o.listen,
+			.native_schema = t->o.listen && !t->o.render.compat ? t->o.native_schema
+									 : FL_NATIVE_NONE,
+			.exemplars = t->o.listen && !t->o.render.compat,
+			.window_s = t->o.window,
+		},
 	};
 	char msg[256];
 	int err;
@@ -150,6 +158,10 @@ int fl_load_bpf(struct fl_session *t)
 	 */
 	cfg.track_procs = !(t->o.pid || t->o.cmd);
 	t->skel->rodata->track_procs = cfg.track_procs;
+	if (fl_epochs_configure(t->skel, &cfg.epochs, msg, sizeof(msg))) {
+		fprintf(stderr, "flushlat: %s\n", msg);
+		return -1;
+	}
 	if (flushlat__load(t->skel)) {
 		err = errno;
 		fprintf(stderr, "flushlat: cannot load the BPF program: %s%s (-v: libbpf's log)\n",

@@ -98,7 +98,7 @@ static uint64_t mono_ns(void)
  * tracer's own cost, like Prometheus' scrape_duration.  Called from the one
  * HTTP thread only.
  */
-static int render_http(void *ctx, struct strbuf *out)
+static int render_http(void *ctx, enum fl_expo_fmt fmt, struct strbuf *out)
 {
 	static uint64_t last_ns;
 	struct fl_session *t = ctx;
@@ -109,7 +109,7 @@ static int render_http(void *ctx, struct strbuf *out)
 		return -1;
 	fl_snapshot_settle(&s);
 	s.prev_scrape_ns = last_ns;
-	fl_render_prom(&s, &t->o.render, out);
+	fl_render_expo(fmt, &s, &t->o.render, out);
 	fl_snapshot_free(&s);
 	last_ns = mono_ns() - a;
 	return 0;
@@ -162,6 +162,23 @@ static int bind_http(struct fl_session *t)
 	return 0;
 }
 
+/*
+ * What /metrics may answer in: --compat keeps the recorder's names, which
+ * are valid text 0.0.4 only; protobuf carries the native histogram, so
+ * --native-schema none leaves it out (Prometheus then gets OpenMetrics).
+ */
+static unsigned int offered_formats(const struct fl_session *t)
+{
+	unsigned int f = 1U << FL_EXPO_TEXT;
+
+	if (t->o.render.compat)
+		return f;
+	f |= 1U << FL_EXPO_OPENMETRICS;
+	if (t->o.native_schema != FL_NATIVE_NONE)
+		f |= 1U << FL_EXPO_PROTOBUF;
+	return f;
+}
+
 struct http_start {
 	struct fl_session *t;
 	int fd;
@@ -182,7 +199,8 @@ static void *http_start_unprivileged(void *arg)
 		close(a->fd);
 		return NULL;
 	}
-	a->t->http = fl_http_start_fd(a->fd, render_http, a->t, a->err, sizeof(a->err));
+	a->t->http = fl_http_start_fd(a->fd, offered_formats(a->t), render_http, a->t, a->err,
+					 sizeof(a->err));
 	return NULL;
 }
 
@@ -195,7 +213,8 @@ static int start_http(struct fl_session *t)
 	if (a.fd < 0)
 		return 0;
 	t->http_fd = -1; /* the server owns it now */
-	t->http_consumer = fl_reader_consumer(&t->reader);
+	/* every scraper (an HA pair) sees an exited process's final counts for --window */
+	t->http_consumer = fl_reader_consumer(&t->reader, (uint64_t)(t->o.window * 1e9));
 	if (pthread_create(&th, NULL, http_start_unprivileged, &a)) {
 		close(a.fd);
 		snprintf(a.err, sizeof(a.err), "cannot create a thread");
@@ -299,7 +318,7 @@ static int start(struct fl_session *t, int closed)
 	 */
 	if (t->watch.ifd >= 0 ? fl_caps_keep_for_attach() : fl_caps_drop_all())
 		fl_err("warning: cannot drop capabilities: %s", strerror(errno));
-	t->consumer = fl_reader_consumer(&t->reader);
+	t->consumer = fl_reader_consumer(&t->reader, 0);
 	if (start_http(t) || open_output(t))
 		return -1;
 	fprintf(stderr, "flushlat: attached to %d probe%s in %d file%s%s\n", t->nlinks,

@@ -34,6 +34,9 @@ enum {
 	OPT_BPF_STATS,
 	OPT_WATCH,
 	OPT_NO_HIST,
+	OPT_BUCKETS,
+	OPT_NATIVE_SCHEMA,
+	OPT_WINDOW,
 };
 
 /* The metric names for --help, wrapped and indented like the option texts. */
@@ -109,7 +112,16 @@ void fl_usage(FILE *f)
 "      --compat          Prometheus output with the recorder's own metric names\n"
 "                        (ie_wal_recorder__meta_store_..., system=\"wal_recorder\")\n"
 "      --label-set K=V   add a label to every Prometheus series (repeatable)\n"
-"      --listen ADDR:PORT  serve GET /metrics (\":PORT\" = 127.0.0.1:PORT)\n"
+"      --listen ADDR:PORT  serve GET /metrics (\":PORT\" = 127.0.0.1:PORT): text\n"
+"                        0.0.4, OpenMetrics with exemplars, or protobuf with a\n"
+"                        native histogram, as the scraper's Accept header asks\n"
+"      --buckets MIN..MAX/N  the classic histogram's le bounds: N per power of two\n"
+"                        of ns (1 2 4 8 16) from MIN to MAX, rounded to powers of\n"
+"                        two; default " FL_BUCKETS_DEFAULT " (97 bounds, 2.048us..34.4s)\n"
+"      --native-schema S  with --listen: the native histogram's schema, -4..8\n"
+"                        (default 3: buckets 9%% wide), or none (no protobuf)\n"
+"      --window SECS     with --listen: the window of the window_min/max gauges\n"
+"                        (default 60)\n"
 "      --fail-if EXPR    exit 3 if EXPR holds on the final snapshot (repeatable):\n"
 "                        METRIC OP VALUE[UNIT]; OP < <= > >= == !=; UNIT ns us ms\n"
 "                        s (durations only; none = ns), e.g. 'p99>5ms'; METRIC:\n"
@@ -163,6 +175,24 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+/* --native-schema: an integer of the native range, or "none". */
+static int parse_schema(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (!strcmp(s, "none")) {
+		*out = FL_NATIVE_NONE;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < FL_NATIVE_SCHEMA_MIN || v > FL_NATIVE_SCHEMA_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 /* Cross-option rules, checked once everything is read. */
 static int check(struct fl_opts *o, char *err, size_t len)
 {
@@ -188,6 +218,8 @@ static int check(struct fl_opts *o, char *err, size_t len)
 	}
 	if (o->delta && o->interval == 0)
 		return fail(err, len, "--delta needs --interval");
+	if (o->listen_set && !o->listen)
+		return fail(err, len, "--native-schema and --window need --listen");
 	if (o->lean) {
 		for (int i = 0; i < o->nfail_if; i++)
 			if (o->fail_if[i].metric->flags & FL_MF_START)
@@ -219,6 +251,9 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 		{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
 		{ "watch", no_argument, NULL, OPT_WATCH },
 		{ "no-hist", no_argument, NULL, OPT_NO_HIST },
+		{ "buckets", required_argument, NULL, OPT_BUCKETS },
+		{ "native-schema", required_argument, NULL, OPT_NATIVE_SCHEMA },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -230,6 +265,8 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 	memset(o, 0, sizeof(*o));
 	o->clock = FL_CLOCK_RECORDER;
 	o->format = FL_FMT_TEXT;
+	o->native_schema = FL_NATIVE_SCHEMA_DEFAULT;
+	o->window = FL_WINDOW_DEFAULT;
 	fl_render_opts_default(&o->render);
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets getopt's internal state */
@@ -327,6 +364,21 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 			break;
 		case OPT_NO_HIST:
 			o->render.hist = 0;
+			break;
+		case OPT_BUCKETS:
+			if (fl_buckets_parse(optarg, &o->render.buckets, msg, sizeof(msg)))
+				return fail(err, len, "bad --buckets %s", msg);
+			break;
+		case OPT_NATIVE_SCHEMA:
+			if (parse_schema(optarg, &o->native_schema))
+				return fail(err, len, "bad --native-schema '%s' (%d..%d or none)", optarg,
+					    FL_NATIVE_SCHEMA_MIN, FL_NATIVE_SCHEMA_MAX);
+			o->listen_set = 1;
+			break;
+		case OPT_WINDOW:
+			if (fl_parse_seconds(optarg, &o->window) || o->window < 1)
+				return fail(err, len, "bad --window '%s' (seconds, >= 1)", optarg);
+			o->listen_set = 1;
 			break;
 		case 'v':
 			o->verbose = 1;

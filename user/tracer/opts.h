@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "epoch.h"
 #include "http.h"
 #include "render.h"
 #include "threshold.h"
@@ -13,6 +14,8 @@
 #define FL_MAX_LIBS 16
 #define FL_MAX_FAIL_IF 32 /* --fail-if expressions, for a run, report and diff */
 #define FL_WATCH_INTERVAL 1.0 /* --watch without --interval: seconds between frames */
+#define FL_NATIVE_SCHEMA_DEFAULT 3 /* bucket growth 2^(1/8): 9% wide, the usual default */
+#define FL_WINDOW_DEFAULT 60.0     /* seconds */
 
 struct fl_opts {
 	pid_t pid;                 /* -p */
@@ -30,6 +33,9 @@ struct fl_opts {
 	struct fl_listen listen_addr; /* ... parsed once */
 	int bpf_stats;             /* --bpf-stats: kernel program statistics while running */
 	int watch;                 /* --watch: the live view on the terminal */
+	int native_schema;         /* --native-schema, FL_NATIVE_NONE for none */
+	double window;             /* --window seconds (/metrics window gauges) */
+	int listen_set;            /* an option that needs --listen was given */
 	int verbose;
 	struct fl_render_opts render;
 	struct fl_threshold fail_if[FL_MAX_FAIL_IF];

@@ -19,13 +19,6 @@
 _Static_assert(sizeof(((struct fl_proc_value *)0)->comm) == FL_COMM_LEN,
 	       "the BPF comm and the snapshot's comm are one size");
 
-void fl_sum_percpu(uint64_t *out, const uint64_t *percpu, size_t n, int ncpu)
-{
-	for (int c = 0; c < ncpu; c++)
-		for (size_t i = 0; i < n; i++)
-			out[i] += percpu[(size_t)c * n + i];
-}
-
 static int map_inflight(struct fl_reader *r)
 {
 	size_t len = FL_INFLIGHT_SLOTS * sizeof(struct fl_inflight_slot);
@@ -39,16 +32,6 @@ static int map_inflight(struct fl_reader *r)
 	r->slots = p;
 	r->slots_len = len;
 	return 0;
-}
-
-/* Every CPU's MetaStore starts empty: min = UINT64_MAX, not the map's 0. */
-static int seed(struct fl_reader *r)
-{
-	__u32 zero = 0;
-
-	for (int i = 0; i < r->ncpu; i++)
-		metastore_init(&r->ms_buf[i]);
-	return bpf_map_update_elem(r->metastore_fd, &zero, r->ms_buf, BPF_ANY) ? -errno : 0;
 }
 
 static void add_prog(struct fl_reader *r, struct bpf_program *p, const char *name)
@@ -70,20 +53,16 @@ int fl_reader_open(struct fl_reader *r, struct flushlat *skel, const struct fl_r
 		snprintf(err, errlen, "cannot count the possible CPUs: %s", strerror(-r->ncpu));
 		return r->ncpu ? r->ncpu : -EINVAL;
 	}
-	r->metastore_fd = bpf_map__fd(skel->maps.metastore);
-	r->hist_fd = bpf_map__fd(skel->maps.hist);
 	r->inflight_fd = bpf_map__fd(skel->maps.inflight);
 	r->procs_fd = bpf_map__fd(skel->maps.procs);
 	r->counters_fd = bpf_map__fd(skel->maps.counters);
 	if (!cfg->lean)
 		add_prog(r, skel->progs.meta_flush_start, "meta_flush_start");
 	add_prog(r, skel->progs.meta_flush_done, "meta_flush_done");
-	r->ms_buf = aligned_alloc(FL_CACHELINE, (size_t)r->ncpu * sizeof(struct metastore));
-	r->hist_buf = calloc((size_t)r->ncpu * FL_HIST_NBUCKETS, sizeof(uint64_t));
 	r->cnt_buf = calloc((size_t)r->ncpu, sizeof(uint64_t));
 	r->keys = calloc(FL_PROCS_MAX, sizeof(*r->keys));
 	r->exited = calloc(FL_PROCS_MAX, sizeof(*r->exited));
-	if (!r->ms_buf || !r->hist_buf || !r->cnt_buf || !r->keys || !r->exited) {
+	if (!r->cnt_buf || !r->keys || !r->exited) {
 		snprintf(err, errlen, "cannot set up the map reader: out of memory");
 		return -ENOMEM;
 	}
@@ -92,16 +71,12 @@ int fl_reader_open(struct fl_reader *r, struct flushlat *skel, const struct fl_r
 		snprintf(err, errlen, "cannot map the in-flight table: %s", strerror(-ret));
 		return ret;
 	}
-	ret = seed(r);
-	if (ret)
-		snprintf(err, errlen, "cannot initialise the MetaStore map: %s", strerror(-ret));
-	return ret;
+	return fl_epochs_open(&r->ep, skel, &cfg->epochs, r->ncpu, err, errlen);
 }
 
 void fl_reader_close(struct fl_reader *r)
 {
-	free(r->ms_buf);
-	free(r->hist_buf);
+	fl_epochs_close(&r->ep);
 	free(r->cnt_buf);
 	free(r->keys);
 	free(r->exited);
@@ -111,13 +86,15 @@ void fl_reader_close(struct fl_reader *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int fl_reader_consumer(struct fl_reader *r)
+int fl_reader_consumer(struct fl_reader *r, uint64_t keep_exited_ns)
 {
 	int id = -1;
 
 	pthread_mutex_lock(&r->lock);
-	if (r->nconsumers < FL_READER_MAX_CONSUMERS)
+	if (r->nconsumers < FL_READER_MAX_CONSUMERS) {
 		id = (int)r->nconsumers++;
+		r->keep_ns[id] = keep_exited_ns;
+	}
 	pthread_mutex_unlock(&r->lock);
 	return id;
 }
@@ -204,11 +181,16 @@ static struct fl_proc *proc_slot(struct fl_snapshot *s, size_t *cap)
 	return &s->procs[s->nprocs];
 }
 
-/* Keeps an exited process for the consumers that have not reported it yet. */
+/*
+ * Keeps an exited process for the consumers that still have to report it:
+ * the others, and this one too when it keeps exited processes for a while.
+ */
 static void retire(struct fl_reader *r, const struct fl_proc *p, int consumer)
 {
-	unsigned int all = (1u << r->nconsumers) - 1, pending = all & ~(1u << consumer);
+	unsigned int all = (1u << r->nconsumers) - 1, pending = all;
 
+	if (!r->keep_ns[consumer])
+		pending &= ~(1u << consumer); /* reported now, by this very read */
 	if (!pending)
 		return;
 	if (r->nexited == FL_PROCS_MAX) { /* bounded: the oldest goes */
@@ -217,28 +199,34 @@ static void retire(struct fl_reader *r, const struct fl_proc *p, int consumer)
 	}
 	r->exited[r->nexited].proc = *p;
 	r->exited[r->nexited].pending = pending;
+	r->exited[r->nexited].gone_ns = now_ns(CLOCK_MONOTONIC);
 	r->nexited++;
 }
 
-/* A live process of the snapshot has this pid (a reuse of an exited one's). */
-static int live_pid(const struct fl_snapshot *s, size_t n, uint32_t pid)
+/* The snapshot's first n processes include pid (live, or read as exited just now). */
+static int has_pid(const struct fl_snapshot *s, size_t n, uint32_t pid, int live_only)
 {
 	for (size_t i = 0; i < n; i++)
-		if (s->procs[i].pid == pid && !s->procs[i].exited)
+		if (s->procs[i].pid == pid && (!live_only || !s->procs[i].exited))
 			return 1;
 	return 0;
 }
 
-/* The exited processes this consumer has not reported yet, then forgets them. */
+/*
+ * The exited processes this consumer still reports: once, or for keep_ns
+ * after the exit (/metrics: every scraper of an HA pair sees the final
+ * counts); then this consumer forgets them.
+ */
 static int add_exited(struct fl_reader *r, int consumer, struct fl_snapshot *s, size_t *cap)
 {
 	size_t nlive = s->nprocs, kept = 0;
+	uint64_t now = now_ns(CLOCK_MONOTONIC), keep = r->keep_ns[consumer];
 
 	for (size_t i = 0; i < r->nexited; i++) {
 		struct fl_exited *e = &r->exited[i];
 
 		/* a reused PID is the live process now: one series per pid */
-		if ((e->pending & (1u << consumer)) && !live_pid(s, nlive, e->proc.pid)) {
+		if ((e->pending & (1u << consumer)) && !has_pid(s, nlive, e->proc.pid, 0)) {
 			struct fl_proc *p = proc_slot(s, cap);
 
 			if (!p)
@@ -246,8 +234,9 @@ static int add_exited(struct fl_reader *r, int consumer, struct fl_snapshot *s, 
 			*p = e->proc;
 			s->nprocs++;
 		}
-		e->pending &= ~(1u << consumer);
-		if (e->pending && !live_pid(s, nlive, e->proc.pid))
+		if (!keep || now - e->gone_ns >= keep)
+			e->pending &= ~(1u << consumer);
+		if (e->pending && !has_pid(s, nlive, e->proc.pid, 1))
 			r->exited[kept++] = *e;
 	}
 	r->nexited = kept;
@@ -312,45 +301,9 @@ static void read_progs(struct fl_reader *r, struct fl_snapshot *s)
 	}
 }
 
-static uint64_t hist_sum(const struct fl_snapshot *s)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < FL_HIST_NBUCKETS; i++)
-		n += s->hist[i];
-	return n;
-}
-
-/*
- * The MetaStore and the histogram, as one consistent reading when possible.
- * The BPF side raises samples first and the histogram last, and the
- * histogram is read first here: a flush in the histogram read is then in the
- * MetaStore read too, complete (x86 keeps both orders), so equal counts mean
- * both hold exactly the same flushes.  A flush completing in between breaks
- * the tie: read again, a few times (a few us each); under a flood that never
- * lets up they stay apart by those few flushes (fl_snapshot_settle).
- */
-static int read_flushes(struct fl_reader *r, struct fl_snapshot *s)
-{
-	__u32 zero = 0;
-
-	for (int try = 0; try < FL_READER_TRIES; try++) {
-		memset(s->hist, 0, sizeof(s->hist));
-		if (bpf_map_lookup_elem(r->hist_fd, &zero, r->hist_buf))
-			return -errno;
-		fl_sum_percpu(s->hist, r->hist_buf, FL_HIST_NBUCKETS, r->ncpu);
-		if (bpf_map_lookup_elem(r->metastore_fd, &zero, r->ms_buf))
-			return -errno;
-		metastore_merge(&s->ms, r->ms_buf, (size_t)r->ncpu);
-		if (hist_sum(s) == s->ms.maintenance_meta_flush.samples.value)
-			break;
-	}
-	return 0;
-}
-
 int fl_reader_read(struct fl_reader *r, int consumer, struct fl_snapshot *s)
 {
-	int err = 0;
+	int err;
 
 	fl_snapshot_init(s);
 	s->pid = r->cfg.target_pid;
@@ -358,16 +311,14 @@ int fl_reader_read(struct fl_reader *r, int consumer, struct fl_snapshot *s)
 	pthread_mutex_lock(&r->lock);
 	s->taken_ns = now_ns(CLOCK_MONOTONIC);
 	s->taken_realtime_ns = now_ns(CLOCK_REALTIME);
-	err = read_flushes(r, s);
-	if (err)
-		goto out;
-	err = read_counters(r, s);
+	err = fl_epochs_read(&r->ep, consumer, r->nconsumers, s);
+	if (!err)
+		err = read_counters(r, s);
 	if (!err && !r->cfg.lean)
 		read_inflight(r, s);
 	if (!err && r->cfg.track_procs)
 		err = read_procs(r, consumer, s);
 	read_progs(r, s);
-out:
 	pthread_mutex_unlock(&r->lock);
 	if (err)
 		fl_snapshot_free(s);

@@ -51,6 +51,8 @@ static void report_usage(FILE *f)
 "      --prefix P       Prometheus metric prefix (default flushlat)\n"
 "      --label NAME     label of the text dump block (default \"Meta Store\")\n"
 "      --label-set K=V  add label K=\"V\" to every Prometheus series (repeatable)\n"
+"      --buckets MIN..MAX/N  Prometheus: the classic histogram's le bounds, as for\n"
+"                       a run (default " FL_BUCKETS_DEFAULT ")\n"
 "  -h, --help           this help\n"
 "\n"
 "Exit status: 0 ok, 1 the output cannot be written, 2 usage error,\n"
@@ -240,6 +242,7 @@ int fl_cmd_report(int argc, char **argv)
 		{ "label-set", required_argument, NULL, 'L' },
 		{ "fail-if", required_argument, NULL, 'F' },
 		{ "no-hist", no_argument, NULL, 'H' },
+		{ "buckets", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -294,6 +297,10 @@ int fl_cmd_report(int argc, char **argv)
 			break;
 		case 'H':
 			o.hist = 0;
+			break;
+		case 'B':
+			if (fl_buckets_parse(optarg, &o.buckets, err, sizeof(err)))
+				return usage_error_sep("report", "bad --buckets", " ", err);
 			break;
 		case 'h':
 			report_usage(stdout);
