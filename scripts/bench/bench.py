@@ -5,18 +5,55 @@ Every comparison is made side by side inside one run: each trial runs every
 variant once, in turn, and the table reports medians over trials. A stage whose
 binaries are missing writes -1 for its keys and is named in "missing".
 """
-import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 SPIN_RE = re.compile(r"spin:\s*(\d+)\s+pairs in\s+(\d+)\s+ns")
-KEYS = ["untraced_extra_instr_per_flush", "untraced_extra_ns_per_flush", "floor_ns_per_flush",
-        "flushlat_ns_per_flush", "flushlat_kernel_clock_ns_per_flush", "flushlat_lean_ns_per_flush",
-        "bpftrace_ns_per_flush", "bpf_run_ns_per_event", "attach_ms_flushlat", "attach_ms_bpftrace",
-        "rss_kb_flushlat", "rss_kb_bpftrace", "scrape_us", "http_scrape_us",
-        "max_events_per_sec_lossless", "nop1_ns_per_hit", "nop5_ns_per_hit"]
+FORMATS = {  # /metrics formats: the Accept header that selects each
+    "text": None,
+    "openmetrics": "application/openmetrics-text;version=1.0.0",
+    "protobuf": "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                "encoding=delimited",
+}
+# flushlat modes whose BPF cost differs: epochs (--delta), + native histogram and
+# exemplars (--listen, schema 3 and 8)
+MODES = {"delta": ["--interval", "1", "--delta"], "listen": ["--listen", "PORT"],
+         "listen_s8": ["--listen", "PORT", "--native-schema", "8"]}
+KEYS = (["untraced_extra_instr_per_flush", "untraced_extra_ns_per_flush", "floor_ns_per_flush",
+         "flushlat_ns_per_flush", "flushlat_kernel_clock_ns_per_flush", "flushlat_lean_ns_per_flush"]
+        + ["flushlat_%s_ns_per_flush" % m for m in MODES]
+        + ["bpftrace_ns_per_flush", "bpf_run_ns_per_event"]
+        + ["bpf_run_ns_per_event_%s" % m for m in MODES]
+        + ["attach_ms_flushlat", "attach_ms_bpftrace", "rss_kb_flushlat", "rss_kb_bpftrace",
+           "scrape_us", "http_scrape_us"]
+        + ["scrape_us_%s" % f for f in FORMATS] + ["http_scrape_us_%s" % f for f in FORMATS]
+        + ["scrape_bytes_%s" % f for f in FORMATS]
+        + ["series_per_target", "max_events_per_sec_lossless", "nop1_ns_per_hit", "nop5_ns_per_hit"])
 
 BT_SCRIPT = ("usdt:{p}:flashstrike:meta_flush_start {{ @s[tid] = nsecs; }} "
              "usdt:{p}:flashstrike:meta_flush_done /@s[tid]/ {{ @st = stats(nsecs - @s[tid]); "
              "@h = hist(nsecs - @s[tid]); delete(@s[tid]); }}")
+
+
+def free_listen():
+    """127.0.0.1:PORT of a port nobody listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return "127.0.0.1:%d" % port
+
+
+def prog_ids(pid):
+    """IDs of the BPF programs process pid holds (other tracers on the machine not counted)."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            for line in open("/proc/%d/fdinfo/%s" % (pid, fd)):
+                if line.startswith("prog_id:"):
+                    ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
 
 
 class Bench:
@@ -42,7 +79,8 @@ class Bench:
         if kind == "bpftrace":
             return ["bpftrace", "-p", str(pid), "-e", BT_SCRIPT.format(p=path)]
         extra = {"flushlat": ["--clock", "recorder"], "flushlat_kclock": ["--clock", "kernel"],
-                 "flushlat_lean": ["--lean"]}[kind]
+                 "flushlat_lean": ["--lean"]}.get(kind) or MODES[kind[len("flushlat_"):]]
+        extra = [free_listen() if a == "PORT" else a for a in extra]
         return [self.exe("flushlat"), "-p", str(pid),
                 "--output", os.path.join(self.tmp, "out.json"), "--format", "json"] + extra
 
@@ -83,6 +121,7 @@ class Bench:
         kinds = ["floor"]
         if self.exe("flushlat"):
             kinds += ["flushlat", "flushlat_kclock", "flushlat_lean"]
+            kinds += ["flushlat_" + m for m in MODES]
         else:
             self.missing.append("flushlat variants (no flushlat)")
         if shutil.which("bpftrace"):
@@ -100,6 +139,7 @@ class Bench:
         key = {"floor": "floor_ns_per_flush", "flushlat": "flushlat_ns_per_flush",
                "flushlat_kclock": "flushlat_kernel_clock_ns_per_flush",
                "flushlat_lean": "flushlat_lean_ns_per_flush", "bpftrace": "bpftrace_ns_per_flush"}
+        key.update({"flushlat_" + m: "flushlat_%s_ns_per_flush" % m for m in MODES})
         for k in kinds:
             self.res[key[k]] = round(med[k] - base, 1)
         if "noprobes" in med:
@@ -123,30 +163,43 @@ class Bench:
         d2 = self.callgrind("flush_recorder", n2) - self.callgrind("flush_recorder_noprobes", n2)
         self.res["untraced_extra_instr_per_flush"] = round((d2 - d1) / (n2 - n1), 2)
 
+    def bpf_stats_once(self, kind):
+        """Mean run_time_ns / run_cnt of flushlat's programs under load (statistics on)."""
+        rec = self.exe("flush_recorder")
+        r = subprocess.Popen([rec, "--spin", str(self.a.pairs), "--wait-for-tracer=20"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t = subprocess.Popen(self.tracer_cmd(kind, r.pid, rec) + ["--duration", "60"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r.wait(timeout=120)
+        progs = json.loads(subprocess.run(["bpftool", "prog", "show", "-j"],
+                                          capture_output=True, text=True).stdout or "[]")
+        mine = prog_ids(t.pid)
+        self.stop(t)
+        per = {p.get("name"): p["run_time_ns"] / p["run_cnt"] for p in progs
+               if p.get("run_cnt") and p["id"] in mine}
+        return per
+
     def bpf_stats(self):
-        """Item 3: run_time_ns / run_cnt of each flushlat program under load."""
+        """Item 3: BPF run time per event of each mode; the sysctl is restored."""
         if not self.need("bpf run time", "flush_recorder", "flushlat", "bpftool"):
             return
         old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+        runs = {k: [] for k in ["flushlat"] + ["flushlat_" + m for m in MODES]}
         try:
             open("/proc/sys/kernel/bpf_stats_enabled", "w").write("1")
-            rec = self.exe("flush_recorder")
-            r = subprocess.Popen([rec, "--spin", str(self.a.pairs), "--wait-for-tracer=20"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            t = subprocess.Popen(self.tracer_cmd("flushlat", r.pid, rec) + ["--duration", "60"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            r.wait(timeout=120)
-            progs = json.loads(subprocess.run(["bpftool", "prog", "show", "-j"],
-                                              capture_output=True, text=True).stdout or "[]")
-            self.stop(t)
+            for _ in range(max(1, self.a.trials // 3)):
+                for k in runs:
+                    per = self.bpf_stats_once(k)
+                    if k == "flushlat":
+                        self.prog_ns = per
+                    if per:
+                        runs[k].append(statistics.mean(per.values()))
         finally:
             open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
-        per = {p.get("name"): p["run_time_ns"] / p["run_cnt"] for p in progs
-               if p.get("run_cnt") and p.get("type") == "kprobe"
-               and "empty" not in p.get("name", "")}
-        self.prog_ns = per
-        if per:
-            self.res["bpf_run_ns_per_event"] = round(statistics.mean(per.values()), 1)
+        for k, v in runs.items():
+            if v:
+                key = "bpf_run_ns_per_event" + ("" if k == "flushlat" else k[len("flushlat"):])
+                self.res[key] = round(statistics.median(v), 1)
 
     def attach_once(self, kind):
         rec = self.exe("flush_recorder")
@@ -209,36 +262,53 @@ class Bench:
             self.res["rss_kb_bpftrace"] = self.rss_once("bpftrace")
 
     def scrape(self):
-        """Item 6: HTTP /metrics round trip per scrape (curl, N GETs)."""
-        if not self.need("scrape", "flush_recorder", "flushlat", "curl"):
+        """Item 6: /metrics per format: HTTP round trip, flushlat's own read + merge + render
+        (reported by the next scrape), body bytes; series per target."""
+        if not self.need("scrape", "flush_recorder", "flushlat"):
             return
+        import urllib.request
         rec = self.exe("flush_recorder")
         port = 19000 + os.getpid() % 1000
-        r = subprocess.Popen([rec, "--wait-for-tracer=30", "--seconds", "30", "--rate", "1000",
+        r = subprocess.Popen([rec, "--wait-for-tracer=30", "--seconds", "60", "--rate", "1000",
                               "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t = subprocess.Popen([self.exe("flushlat"), "-p", str(r.pid), "--listen",
                               "127.0.0.1:%d" % port], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         url = "http://127.0.0.1:%d/metrics" % port
+
+        def get(accept):
+            req = urllib.request.Request(url)
+            if accept:
+                req.add_header("Accept", accept)
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.read()
         try:
             for _ in range(100):
-                if subprocess.run(["curl", "-sf", "-o", "/dev/null", url]).returncode == 0:
+                try:
+                    get(None)
                     break
-                time.sleep(0.1)
+                except OSError:
+                    time.sleep(0.1)
             n = self.a.scrapes
-            t0 = time.monotonic()
-            subprocess.run(["curl", "-sf"] + ["-o", "/dev/null", url] * n, check=True)
-            us = (time.monotonic() - t0) * 1e6 / n
-            self.res["http_scrape_us"] = round(us, 1)
-            # read + merge + render, as flushlat measures it itself
-            own = []
-            for _ in range(min(n, 50)):
-                body = subprocess.run(["curl", "-sf", url], capture_output=True, text=True).stdout
-                m = re.search(r"^flushlat_scrape_duration_seconds ([0-9.e-]+)$", body, re.M)
-                if m:
-                    own.append(float(m.group(1)) * 1e6)
-            if own:
-                self.res["scrape_us"] = round(statistics.median(own), 1)
+            for f, accept in FORMATS.items():
+                rt, own = [], []
+                for _ in range(n):
+                    t0 = time.monotonic()
+                    body = get(accept)
+                    rt.append((time.monotonic() - t0) * 1e6)
+                    if len(own) < 50:  # the next (text) scrape reports this one's cost
+                        m = re.search(rb"^flushlat_scrape_duration_seconds\{[^}]*\} ([0-9.e-]+)$",
+                                      get(None), re.M)
+                        if m:
+                            own.append(float(m.group(1)) * 1e6)
+                self.res["http_scrape_us_" + f] = round(statistics.median(rt), 1)
+                if own:
+                    self.res["scrape_us_" + f] = round(statistics.median(own), 1)
+                self.res["scrape_bytes_" + f] = len(body)
+            self.res["scrape_us"] = self.res["scrape_us_text"]
+            self.res["http_scrape_us"] = self.res["http_scrape_us_text"]
+            self.res["series_per_target"] = len([l for l in get(None).splitlines()
+                                                 if l and not l.startswith(b"#")])
         finally:
             self.stop(t)
             self.stop(r)
@@ -328,7 +398,9 @@ class Bench:
         shutil.rmtree(self.tmp, ignore_errors=True)
         r = dict(self.res)
         fl = r["floor_ns_per_flush"]
-        for k in ("flushlat", "flushlat_kernel_clock", "flushlat_lean", "bpftrace"):
+        ratios = ["flushlat", "flushlat_kernel_clock", "flushlat_lean", "bpftrace"]
+        ratios += ["flushlat_" + m for m in MODES]
+        for k in ratios:
             v = r[k + "_ns_per_flush"]
             r[k + "_x_floor"] = round(v / fl, 3) if fl > 0 and v >= 0 else -1
         r["missing"] = self.missing
@@ -339,8 +411,7 @@ class Bench:
         with open(self.a.json, "w") as f:
             json.dump(r, f, indent=1)
         print("%-40s %12s" % ("measure", "value"))
-        for k in KEYS + [k + "_x_floor" for k in ("flushlat", "flushlat_kernel_clock",
-                                                  "flushlat_lean", "bpftrace")]:
+        for k in KEYS + [k + "_x_floor" for k in ratios]:
             print("%-40s %12s" % (k, r[k]))
         for m in self.missing:
             print("not measured: " + m, file=sys.stderr)

@@ -75,6 +75,17 @@ static void test_format_float(void **state)
 		prom_format_float(buf, sizeof(buf), v);
 		assert_true(strtod(buf, NULL) == v);
 	}
+	/* the integer fast path says exactly the same, at every magnitude */
+	for (int i = 0; i < 200000; i++) {
+		uint64_t ns = i < 64 ? (1ULL << i) - (i % 2) : i < 100 ? 1000000000ULL * (uint64_t)(i - 63)
+								  : rnd_dur(64);
+		char fast[64];
+
+		prom_format_float(buf, sizeof(buf), (double)ns / 1e9);
+		prom_format_ns_seconds(fast, sizeof(fast), ns);
+		if (strcmp(buf, fast) != 0)
+			fail_msg("%llu ns: %s, fast path %s", (unsigned long long)ns, buf, fast);
+	}
 }
 
 /* ---- the classic layout ----------------------------------------------- */

@@ -12,38 +12,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Appends v with each byte of specials escaped (\\, \n, \"); runs of other
+ * bytes are copied at once (a scrape writes thousands of them).
+ */
+static void escape(struct strbuf *out, const char *v, const char *specials)
+{
+	while (*v) {
+		size_t n = strcspn(v, specials);
+
+		strbuf_append(out, v, n);
+		v += n;
+		if (!*v)
+			break;
+		strbuf_puts(out, *v == '\n' ? "\\n" : *v == '"' ? "\\\"" : "\\\\");
+		v++;
+	}
+}
+
 void prom_escape_label_value(struct strbuf *out, const char *v)
 {
-	for (; *v; v++) {
-		switch (*v) {
-		case '\\':
-			strbuf_puts(out, "\\\\");
-			break;
-		case '"':
-			strbuf_puts(out, "\\\"");
-			break;
-		case '\n':
-			strbuf_puts(out, "\\n");
-			break;
-		default:
-			strbuf_append(out, v, 1);
-		}
-	}
+	escape(out, v, "\\\"\n");
 }
 
 /* HELP text escapes backslash and newline (0.0.4); OpenMetrics also '"'. */
 static void escape_help(struct strbuf *out, const char *v, int om)
 {
-	for (; *v; v++) {
-		if (*v == '\\')
-			strbuf_puts(out, "\\\\");
-		else if (*v == '\n')
-			strbuf_puts(out, "\\n");
-		else if (om && *v == '"')
-			strbuf_puts(out, "\\\"");
-		else
-			strbuf_append(out, v, 1);
-	}
+	escape(out, v, om ? "\\\"\n" : "\\\n");
 }
 
 void prom_writer_push(struct prom_writer *w, const char *key, const char *value)
@@ -69,21 +64,36 @@ void prom_writer_set_openmetrics(struct prom_writer *w)
 	w->openmetrics = 1;
 }
 
+/* "# KIND name value\n"; without a value, "# KIND name " (the text follows). */
+static void header_line(struct strbuf *out, const char *kind, const char *name, const char *value)
+{
+	strbuf_puts(out, "# ");
+	strbuf_puts(out, kind);
+	strbuf_puts(out, " ");
+	strbuf_puts(out, name);
+	strbuf_puts(out, " ");
+	if (value) {
+		strbuf_puts(out, value);
+		strbuf_puts(out, "\n");
+	}
+}
+
 void prom_writer_family_unit(struct prom_writer *w, const char *name, const char *type,
 			     const char *help, const char *unit)
 {
 	if (w->openmetrics) {
-		strbuf_printf(w->out, "# TYPE %s %s\n", name, type);
+		header_line(w->out, "TYPE", name, type);
 		if (unit && *unit)
-			strbuf_printf(w->out, "# UNIT %s %s\n", name, unit);
-		strbuf_printf(w->out, "# HELP %s ", name);
+			header_line(w->out, "UNIT", name, unit);
+		header_line(w->out, "HELP", name, NULL);
 		escape_help(w->out, help, 1);
 		strbuf_puts(w->out, "\n");
 		return;
 	}
-	strbuf_printf(w->out, "# HELP %s ", name);
+	header_line(w->out, "HELP", name, NULL);
 	escape_help(w->out, help, 0);
-	strbuf_printf(w->out, "\n# TYPE %s %s\n", name, type);
+	strbuf_puts(w->out, "\n");
+	header_line(w->out, "TYPE", name, type);
 }
 
 void prom_writer_family(struct prom_writer *w, const char *name, const char *type,
@@ -96,7 +106,8 @@ static void put_label(struct prom_writer *w, const struct prom_label *l, int fir
 {
 	if (!first)
 		strbuf_puts(w->out, w->sep);
-	strbuf_printf(w->out, "%s=\"", l->key);
+	strbuf_puts(w->out, l->key);
+	strbuf_puts(w->out, "=\"");
 	prom_escape_label_value(w->out, l->value);
 	strbuf_puts(w->out, "\"");
 }
@@ -125,9 +136,12 @@ static void put_exemplar(struct prom_writer *w, const struct prom_exemplar *ex)
 	strbuf_puts(w->out, " # {");
 	for (int i = 0; i < ex->nlabels; i++)
 		put_label(w, &ex->labels[i], i == 0);
-	strbuf_printf(w->out, "} %s", ex->value);
-	if (ex->timestamp)
-		strbuf_printf(w->out, " %s", ex->timestamp);
+	strbuf_puts(w->out, "} ");
+	strbuf_puts(w->out, ex->value);
+	if (ex->timestamp) {
+		strbuf_puts(w->out, " ");
+		strbuf_puts(w->out, ex->timestamp);
+	}
 }
 
 void prom_writer_sample_ex(struct prom_writer *w, const char *name, const struct prom_label *extra,
@@ -146,7 +160,8 @@ void prom_writer_sample_ex(struct prom_writer *w, const char *name, const struct
 			put_label(w, &extra[i], n + i == 0);
 		strbuf_puts(w->out, "}");
 	}
-	strbuf_printf(w->out, " %s", value);
+	strbuf_puts(w->out, " ");
+	strbuf_puts(w->out, value);
 	put_exemplar(w, ex);
 	strbuf_puts(w->out, "\n");
 }
@@ -157,6 +172,15 @@ void prom_writer_sample(struct prom_writer *w, const char *name, const struct pr
 	prom_writer_sample_ex(w, name, extra, nextra, value, NULL);
 }
 
+void prom_writer_sample_u64(struct prom_writer *w, const char *name,
+			    const struct prom_label *extra, int nextra, uint64_t v)
+{
+	char buf[PROM_U64_LEN];
+
+	prom_format_u64(buf, v);
+	prom_writer_sample(w, name, extra, nextra, buf);
+}
+
 void prom_writer_eof(struct prom_writer *w)
 {
 	if (w->openmetrics)
@@ -164,45 +188,32 @@ void prom_writer_eof(struct prom_writer *w)
 }
 
 /*
- * Go's strconv.FormatFloat(v, 'g', -1, 64) -- the shortest digits that
- * read back as v, in %e form when the decimal exponent is < -4 or >= 6
- * (Go's rule for the shortest precision) -- with ".0" appended to an
- * integral result, as Prometheus' formatOpenMetricsFloat does.
+ * Go's 'g' layout of nd significant digits with decimal exponent exp10 (the
+ * value is d.ddd x 10^exp10): %e form when exp10 < -4 or >= 6 (Go's rule
+ * for the shortest precision), ".0" appended to an integral result as
+ * Prometheus' formatOpenMetricsFloat does.
  */
-void prom_format_float(char *buf, size_t len, double v)
+static void go_layout(char *buf, size_t len, int neg, const char *digits, int nd, int exp10)
 {
-	char e[40], digits[24] = "0", out[64];
-	int nd = 0, o = 0, exp10, p;
-	const char *s;
+	char out[64];
+	int o = 0;
 
-	if (isnan(v) || isinf(v) || v == 0) {
-		snprintf(buf, len, "%s", isnan(v) ? "NaN" : isinf(v) ? (v > 0 ? "+Inf" : "-Inf") : "0.0");
-		return;
-	}
-	for (p = 0; p < 17; p++) { /* 17 significant digits always round-trip */
-		snprintf(e, sizeof(e), "%.*e", p, v);
-		if (strtod(e, NULL) == v)
-			break;
-	}
-	s = e;
-	if (*s == '-')
-		out[o++] = *s++;
-	for (; *s && *s != 'e'; s++)
-		if (*s != '.')
-			digits[nd++] = *s;
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	if (!nd)
-		nd = 1; /* cannot happen: %e always has a digit */
-	exp10 = atoi(s + 1);
+	if (neg)
+		out[o++] = '-';
 	if (exp10 < -4 || exp10 >= 6) {
+		int e = exp10 < 0 ? -exp10 : exp10;
+
 		out[o++] = digits[0];
 		if (nd > 1)
 			out[o++] = '.';
 		memcpy(out + o, digits + 1, (size_t)nd - 1);
 		o += nd - 1;
-		o += snprintf(out + o, sizeof(out) - (size_t)o, "e%c%02d", exp10 < 0 ? '-' : '+',
-			      exp10 < 0 ? -exp10 : exp10);
+		out[o++] = 'e';
+		out[o++] = exp10 < 0 ? '-' : '+';
+		if (e >= 100)
+			out[o++] = (char)('0' + e / 100);
+		out[o++] = (char)('0' + e / 10 % 10);
+		out[o++] = (char)('0' + e % 10);
 	} else if (exp10 < 0) {
 		out[o++] = '0';
 		out[o++] = '.';
@@ -221,17 +232,79 @@ void prom_format_float(char *buf, size_t len, double v)
 			out[o++] = '0';
 		}
 	}
-	out[o] = '\0';
-	snprintf(buf, len, "%s", out);
+	if (len) {
+		size_t n = (size_t)o < len - 1 ? (size_t)o : len - 1;
+
+		memcpy(buf, out, n);
+		buf[n] = '\0';
+	}
 }
 
-void prom_writer_sample_u64(struct prom_writer *w, const char *name,
-			    const struct prom_label *extra, int nextra, uint64_t v)
+/*
+ * Go's strconv.FormatFloat(v, 'g', -1, 64): the shortest digits that read
+ * back as v, in go_layout().
+ */
+void prom_format_float(char *buf, size_t len, double v)
 {
-	char buf[24];
+	char e[40], digits[24] = "0";
+	int nd = 0, p;
+	const char *s;
 
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	prom_writer_sample(w, name, extra, nextra, buf);
+	if (isnan(v) || isinf(v) || v == 0) {
+		snprintf(buf, len, "%s", isnan(v) ? "NaN" : isinf(v) ? (v > 0 ? "+Inf" : "-Inf") : "0.0");
+		return;
+	}
+	for (p = 0; p < 17; p++) { /* 17 significant digits always round-trip */
+		snprintf(e, sizeof(e), "%.*e", p, v);
+		if (strtod(e, NULL) == v)
+			break;
+	}
+	s = e + (*e == '-');
+	for (; *s && *s != 'e' && nd < (int)sizeof(digits); s++)
+		if (*s != '.')
+			digits[nd++] = *s;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	if (!nd)
+		nd = 1; /* cannot happen: %e always has a digit */
+	go_layout(buf, len, v < 0, digits, nd, *s == 'e' ? atoi(s + 1) : 0);
+}
+
+/*
+ * A decimal of at most 15 significant digits is the shortest form of the
+ * double nearest to it (no shorter decimal lies that close), so ns / 1e9
+ * is laid out from the integer's own digits; beyond 15 digits (over 11
+ * days) the double's shortest form may differ, so it is computed.
+ */
+void prom_format_ns_seconds(char *buf, size_t len, uint64_t ns)
+{
+	char digits[24];
+	int nd, exp10;
+
+	if (!ns || ns >= 1000000000000000ULL) {
+		prom_format_float(buf, len, (double)ns / 1e9);
+		return;
+	}
+	nd = (int)prom_format_u64(digits, ns);
+	exp10 = nd - 1 - 9;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	go_layout(buf, len, 0, digits, nd, exp10);
+}
+
+size_t prom_format_u64(char buf[PROM_U64_LEN], uint64_t v)
+{
+	char tmp[PROM_U64_LEN];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
 }
 
 int prom_writer_error(const struct prom_writer *w)

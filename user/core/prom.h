@@ -95,5 +95,10 @@ void prom_escape_label_value(struct strbuf *out, const char *v);
  * text), so a bound printed this way names the same series everywhere.
  */
 void prom_format_float(char *buf, size_t len, double v);
+/* prom_format_float(ns / 1e9), the same text, computed from the integer (fast). */
+void prom_format_ns_seconds(char *buf, size_t len, uint64_t ns);
+/* v in decimal; returns its length (a scrape formats hundreds: no printf). */
+#define PROM_U64_LEN 21
+size_t prom_format_u64(char buf[PROM_U64_LEN], uint64_t v);
 
 #endif /* FLUSHLAT_PROM_H */

@@ -60,18 +60,23 @@ const struct fl_family fl_families[FL_F_NR] = {
 
 void fl_seconds_str(char *buf, size_t len, uint64_t ns)
 {
-	uint64_t sec = ns / 1000000000ULL, frac = ns % 1000000000ULL;
-	char digits[16];
-	int n;
+	uint64_t frac = ns % 1000000000ULL;
+	char out[PROM_U64_LEN + 12];
+	size_t n = prom_format_u64(out, ns / 1000000000ULL);
+	int d = 9;
 
-	if (!frac) {
-		snprintf(buf, len, "%" PRIu64, sec);
-		return;
+	if (frac) { /* ".nnnnnnnnn" without trailing zeros */
+		while (frac % 10 == 0) {
+			frac /= 10;
+			d--;
+		}
+		out[n++] = '.';
+		for (int i = d - 1; i >= 0; i--, frac /= 10)
+			out[n + (size_t)i] = (char)('0' + frac % 10);
+		n += (size_t)d;
+		out[n] = '\0';
 	}
-	n = snprintf(digits, sizeof(digits), "%09" PRIu64, frac);
-	while (n > 0 && digits[n - 1] == '0')
-		n--;
-	snprintf(buf, len, "%" PRIu64 ".%.*s", sec, n, digits);
+	snprintf(buf, len, "%s", out);
 }
 
 void fl_expo_name(const struct fl_expo *e, enum fl_family_id id, const char *suffix, char *buf,

@@ -150,8 +150,8 @@ static void value_str(char *buf, size_t len, uint64_t v, int ns)
 {
 	if (ns)
 		fl_seconds_str(buf, len, v);
-	else
-		snprintf(buf, len, "%" PRIu64, v);
+	else if (len >= PROM_U64_LEN)
+		prom_format_u64(buf, v);
 }
 
 /* The exemplar of a classic bucket: {pid,tid} value (s) timestamp (s). */
@@ -181,10 +181,10 @@ static void render_histogram(const struct fl_expo *e, struct prom_writer *w)
 	fl_expo_name(e, FL_F_DURATION, "_bucket", name, sizeof(name));
 	for (size_t j = 0; j <= h->nb; j++) {
 		if (j < h->nb)
-			prom_format_float(le, sizeof(le), (double)h->le_ns[j] / 1e9);
+			prom_format_ns_seconds(le, sizeof(le), h->le_ns[j]);
 		else
 			snprintf(le, sizeof(le), "+Inf");
-		snprintf(v, sizeof(v), "%" PRIu64, j < h->nb ? h->cum[j] : h->count);
+		prom_format_u64(v, j < h->nb ? h->cum[j] : h->count);
 		prom_writer_sample_ex(w, name, &l, 1, v,
 				      h->ex ? exemplar(&h->ex[j], &ex, exl, bufs) : NULL);
 	}
