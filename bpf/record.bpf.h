@@ -35,9 +35,15 @@
 #define EPOCH_TRIES 8
 
 const volatile bool epochs_on = false;
-/* native histogram: on, table size (2^nh_steps thresholds), counters per chunk, top */
+/*
+ * native histogram: on, table size (2^nh_steps thresholds), where each power
+ * of two of ns starts in it and the search steps from there, counters per
+ * chunk, the top threshold
+ */
 const volatile bool native_on = false;
 const volatile __u32 nh_steps = 0;
+const volatile __u32 nh_oct[64];
+const volatile __u32 nh_oct_bits = 0;
 const volatile __u32 nh_chunk_bits = 0;
 const volatile __u32 nh_nchunks = 1;
 const volatile __u64 nh_top_ns = 0; /* the last threshold: larger values count there */
@@ -128,21 +134,25 @@ static __always_inline void epoch_exit(__u32 pin, __u32 slot)
 }
 
 /*
- * Position of the first threshold >= v (v clamped to the top), branch-free
- * so the verifier walks one path: each step adds 2^i when T[pos + 2^i - 1]
- * < v, tested as the sign of T - v (both below 2^63).
+ * Position of the first threshold >= v (v clamped to the top): v's power of
+ * two says where its bucket's threshold can start (nh_oct), then a
+ * branch-free binary search over 2^nh_oct_bits positions, so the verifier
+ * walks one path and only a few cache lines of the table are read: each
+ * step adds 2^i when T[pos + 2^i - 1] < v, tested as the sign of T - v (both
+ * below 2^63).
  */
 static __always_inline __u32 nh_position(const __u64 *t, __u64 v)
 {
-	__u32 pos = 0;
+	__u32 pos;
 
 	if (v > nh_top_ns)
 		v = nh_top_ns;
+	pos = nh_oct[fl_log2_u64(v) & 63];
 #pragma unroll
-	for (int i = FL_NATIVE_TABLE_BITS_MAX - 1; i >= 0; i--) {
+	for (int i = FL_NATIVE_OCT_BITS_MAX - 1; i >= 0; i--) {
 		__u32 k;
 
-		if ((__u32)i >= nh_steps)
+		if ((__u32)i >= nh_oct_bits)
 			continue;
 		k = (pos + (1U << i) - 1) & ((1U << nh_steps) - 1);
 		pos += (__u32)((t[k] - v) >> 63) << i;

@@ -244,7 +244,8 @@ static void test_native_geom(void **state)
 		/* the top bucket reaches 2^12 s, the one below does not */
 		assert_true(fl_native_bound(s, g.imax) >= 4096.0);
 		assert_true(fl_native_bound(s, g.imax - 1) < 4096.0);
-		assert_true((1U << g.steps) >= g.n && g.steps <= FL_NATIVE_TABLE_BITS_MAX);
+		assert_true((1U << g.steps) >= g.n + (1U << g.oct_bits) && g.steps <= FL_NATIVE_TABLE_BITS_MAX);
+		assert_true(g.oct_bits <= FL_NATIVE_OCT_BITS_MAX);
 		assert_true(g.chunk_bits <= FL_NATIVE_CHUNK_BITS_MAX);
 		assert_true((size_t)g.nchunks << g.chunk_bits >= g.n + 1);
 		t = calloc(1U << g.steps, sizeof(*t));

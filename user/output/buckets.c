@@ -10,6 +10,9 @@
 
 #include "threshold.h"
 
+/* N bounds per power of two are log-linear boundaries only up to its sub-buckets */
+_Static_assert(FL_BUCKETS_PER_MAX == FL_HIST_SUB, "bounds must be log-linear boundaries");
+
 void fl_buckets_default(struct fl_buckets *b)
 {
 	b->kmin = 11;
@@ -63,8 +66,9 @@ int fl_buckets_parse(const char *spec, struct fl_buckets *b, char *err, size_t e
 	}
 	errno = 0;
 	per = strtol(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end ||
-	    (per != 1 && per != 2 && per != 4 && per != 8 && per != 16)) {
+	/* a power of two up to the log-linear sub-buckets: every bound is exact */
+	if (errno || end == slash + 1 || *end || per < 1 || per > FL_BUCKETS_PER_MAX ||
+	    (per & (per - 1))) {
 		snprintf(err, errlen, "'%s': N (bounds per power of two) must be 1, 2, 4, 8 or 16",
 			 spec);
 		return -1;

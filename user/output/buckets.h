@@ -21,7 +21,6 @@
 
 #define FL_BUCKETS_DEFAULT "2us..32s/4" /* 2^11 .. 2^35 ns: 97 bounds, 100 series */
 #define FL_BUCKETS_PER_MAX 16           /* the log-linear sub-buckets per power of two */
-#define FL_BUCKETS_MAX (63 * FL_BUCKETS_PER_MAX + 1) /* finite bounds at most */
 
 struct fl_buckets {
 	unsigned int kmin, kmax; /* powers of two of ns */

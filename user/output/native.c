@@ -42,8 +42,25 @@ static uint32_t log2_ceil(uint32_t n)
 	return b;
 }
 
+/* The first threshold >= x ns (n - 1 if none): a plain binary search. */
+static uint32_t first_at_least(int schema, int32_t imin, uint32_t n, uint64_t x)
+{
+	uint32_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (floor_ns(schema, imin + (int32_t)mid) >= x)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 int fl_native_geom(int schema, struct fl_native_geom *g)
 {
+	uint32_t widest = 0;
 	int32_t i;
 
 	if (schema < FL_NATIVE_SCHEMA_MIN || schema > FL_NATIVE_SCHEMA_MAX)
@@ -61,7 +78,14 @@ int fl_native_geom(int schema, struct fl_native_geom *g)
 		i++;
 	g->imax = i;
 	g->n = (uint32_t)(g->imax - g->imin + 1);
-	g->steps = log2_ceil(g->n);
+	/* v in [2^k, 2^(k+1)) has its answer in [oct[k], oct[k+1]] */
+	for (int k = 0; k < 64; k++)
+		g->oct[k] = first_at_least(schema, g->imin, g->n, 1ULL << k);
+	for (int k = 0; k < 63; k++)
+		if (g->oct[k + 1] - g->oct[k] + 1 > widest)
+			widest = g->oct[k + 1] - g->oct[k] + 1;
+	g->oct_bits = log2_ceil(widest);
+	g->steps = log2_ceil(g->n + (1U << g->oct_bits));
 	g->chunk_bits = log2_ceil(g->n + 1);
 	if (g->chunk_bits > FL_NATIVE_CHUNK_BITS_MAX)
 		g->chunk_bits = FL_NATIVE_CHUNK_BITS_MAX;
@@ -81,19 +105,17 @@ void fl_native_thresholds(const struct fl_native_geom *g, uint64_t *t)
 
 int32_t fl_native_index(const struct fl_native_geom *g, const uint64_t *t, uint64_t v)
 {
-	uint32_t lo = 0, hi = g->n - 1;
+	uint32_t pos, k = 0;
 
-	if (v > t[hi])
-		v = t[hi];
-	while (lo < hi) { /* first k with v <= t[k] */
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (v <= t[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return g->imin + (int32_t)lo;
+	if (v > t[g->n - 1])
+		v = t[g->n - 1];
+	while (k < 63 && v >> (k + 1))
+		k++;
+	pos = g->oct[k];
+	for (int i = (int)g->oct_bits - 1; i >= 0; i--) /* the BPF program's steps */
+		if (t[pos + (1U << i) - 1] < v)
+			pos += 1U << i;
+	return g->imin + (int32_t)pos;
 }
 
 struct fl_native *fl_native_new(const struct fl_native_geom *g)

@@ -19,7 +19,9 @@ struct fl_native_geom {
 	int32_t imin;        /* the bucket of 1 ns */
 	int32_t imax;        /* the top bucket (bound >= 2^FL_NATIVE_TOP_LOG2_S s) */
 	uint32_t n;          /* buckets (thresholds): imax - imin + 1 */
-	uint32_t steps;      /* binary-search steps: 2^steps >= n */
+	uint32_t steps;      /* the table holds 2^steps thresholds (>= n + 2^oct_bits) */
+	uint32_t oct_bits;   /* binary-search steps inside one power of two of ns */
+	uint32_t oct[64];    /* position of the first threshold >= 2^k ns (n - 1 if none) */
 	uint32_t chunk_bits; /* counters per chunk: 2^chunk_bits */
 	uint32_t nchunks;    /* chunks holding the 1 + n counters (zero bucket first) */
 };

@@ -57,6 +57,9 @@ int fl_epochs_configure(struct flushlat *skel, const struct fl_epochs_cfg *cfg, 
 		return -1;
 	}
 	skel->rodata->nh_steps = g.steps;
+	skel->rodata->nh_oct_bits = g.oct_bits;
+	for (int k = 0; k < 64; k++)
+		skel->rodata->nh_oct[k] = g.oct[k];
 	skel->rodata->nh_chunk_bits = g.chunk_bits;
 	skel->rodata->nh_nchunks = g.nchunks;
 	if (bpf_map__set_value_size(skel->maps.nh_thr, (__u32)(sizeof(__u64) << g.steps)) ||

@@ -78,6 +78,12 @@ static int tick(struct fl_session *t, struct fl_snapshot *prev)
 	if (t->live)
 		return fl_live_tick(t, prev);
 	err = fl_reader_read(&t->reader, t->consumer, &cur);
+	if (err == -ETIMEDOUT) {
+		/* a preempted BPF update held the old epoch: the next tick covers both */
+		fprintf(stderr, "flushlat: warning: a BPF update did not finish within %d ms; "
+			"this interval is reported with the next one\n", FL_EPOCH_DRAIN_TIMEOUT_MS);
+		return 0;
+	}
 	if (err) {
 		fprintf(stderr, "flushlat: cannot read the BPF maps: %s\n", strerror(-err));
 		return -1;
