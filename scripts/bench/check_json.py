@@ -6,7 +6,12 @@ import json, sys
 REQUIRED = ["untraced_extra_instr_per_flush", "floor_ns_per_flush", "flushlat_ns_per_flush",
             "flushlat_kernel_clock_ns_per_flush", "bpftrace_ns_per_flush", "bpf_run_ns_per_event",
             "attach_ms_flushlat", "attach_ms_bpftrace", "rss_kb_flushlat", "rss_kb_bpftrace",
-            "scrape_us", "max_events_per_sec_lossless"]
+            "scrape_us", "max_events_per_sec_lossless",
+            "flushlat_listen_ns_per_flush", "bpf_run_ns_per_event_listen_s8",
+            "bpf_run_ns_per_event_delta", "bpf_run_ns_per_event_listen",
+            "scrape_us_text", "scrape_us_openmetrics", "scrape_us_protobuf",
+            "scrape_bytes_text", "scrape_bytes_openmetrics", "scrape_bytes_protobuf",
+            "series_per_target"]
 
 d = json.load(open(sys.argv[1]))
 bad = [k for k in REQUIRED if not isinstance(d.get(k), (int, float)) or isinstance(d.get(k), bool)]

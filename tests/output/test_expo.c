@@ -254,6 +254,7 @@ static void test_native_geom(void **state)
 		for (uint32_t k = 1; k < (1U << g.steps); k++)
 			assert_true(t[k] >= t[k - 1]);
 		assert_true(t[g.n - 1] < (1ULL << 63)); /* the BPF search's sign test */
+		assert_int_equal(t[g.n - 1], g.top_ns);
 		/* every value lands where the bounds say, at and around every threshold */
 		for (uint32_t k = 0; k < g.n; k++) {
 			uint64_t vs[3] = { t[k], t[k] + 1, t[k] > 1 ? t[k] - 1 : 1 };

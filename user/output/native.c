@@ -78,6 +78,7 @@ int fl_native_geom(int schema, struct fl_native_geom *g)
 		i++;
 	g->imax = i;
 	g->n = (uint32_t)(g->imax - g->imin + 1);
+	g->top_ns = floor_ns(schema, g->imax);
 	/* v in [2^k, 2^(k+1)) has its answer in [oct[k], oct[k+1]] */
 	for (int k = 0; k < 64; k++)
 		g->oct[k] = first_at_least(schema, g->imin, g->n, 1ULL << k);

@@ -22,6 +22,7 @@ struct fl_native_geom {
 	uint32_t steps;      /* the table holds 2^steps thresholds (>= n + 2^oct_bits) */
 	uint32_t oct_bits;   /* binary-search steps inside one power of two of ns */
 	uint32_t oct[64];    /* position of the first threshold >= 2^k ns (n - 1 if none) */
+	uint64_t top_ns;     /* the last threshold: longer flushes are counted there */
 	uint32_t chunk_bits; /* counters per chunk: 2^chunk_bits */
 	uint32_t nchunks;    /* chunks holding the 1 + n counters (zero bucket first) */
 };

@@ -68,18 +68,7 @@ int fl_epochs_configure(struct flushlat *skel, const struct fl_epochs_cfg *cfg, 
 		snprintf(err, errlen, "cannot size the native histogram maps");
 		return -1;
 	}
-	/* the top threshold, the clamp for longer flushes: known once the table is */
-	{
-		uint64_t *t = malloc(sizeof(*t) << g.steps);
-
-		if (!t) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		fl_native_thresholds(&g, t);
-		skel->rodata->nh_top_ns = t[g.n - 1];
-		free(t);
-	}
+	skel->rodata->nh_top_ns = g.top_ns;
 	return 0;
 }
 
