@@ -6,7 +6,7 @@
  * slot of the current epoch.  Included by flushlat.bpf.c after the helpers
  * it uses (count(), record_into(), update_max's CAS_TRIES).
  *
- * Epochs (only when user space asks: --delta or --listen).  User space
+ * Epochs (only when user space asks: --delta, --watch, --listen).  User space
  * flips `epoch`, waits until no update of the old slot is in progress, then
  * reads and resets that slot.  Why no update is lost or torn:
  *

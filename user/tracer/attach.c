@@ -132,9 +132,9 @@ int fl_load_bpf(struct fl_session *t)
 	struct fl_reader_cfg cfg = {
 		.lean = t->o.lean,
 		.target_pid = t->o.pid ? t->o.pid : -1,
-		/* the per-interval and /metrics views need epochs; the default does not pay */
+		/* per-interval views (--delta, --watch) and /metrics need epochs; the default does not pay */
 		.epochs = {
-			.on = t->o.delta || t->o.listen,
+			.on = t->o.delta || t->o.watch || t->o.listen,
 			.native_schema = t->o.listen && !t->o.render.compat ? t->o.native_schema
 									 : FL_NATIVE_NONE,
 			.exemplars = t->o.listen && !t->o.render.compat,

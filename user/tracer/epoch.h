@@ -15,7 +15,7 @@
  * another's interval.  The window (--window) is global: the recent epochs,
  * whoever flipped them.
  *
- * Off (no --delta, no --listen): BPF writes slot 0 only, which then is the
+ * Off (no --delta, --watch or --listen): BPF writes slot 0 only, which then is the
  * cumulative total, read without flipping (and nothing here is paid).
  */
 #ifndef FLUSHLAT_EPOCH_H
@@ -37,7 +37,7 @@ struct flushlat;
 #define FL_READER_TRIES 4
 
 struct fl_epochs_cfg {
-	int on;            /* rotate (--delta or --listen) */
+	int on;            /* rotate (--delta, --watch or --listen) */
 	int native_schema; /* FL_NATIVE_NONE: no native histogram (needs on) */
 	int exemplars;     /* keep exemplars (needs on) */
 	double window_s;   /* --window */

@@ -123,6 +123,8 @@ int fl_live_tick(struct fl_session *t, struct fl_snapshot *prev)
 	int err;
 
 	err = fl_reader_read(&t->reader, t->consumer, &cur);
+	if (err == -ETIMEDOUT)
+		return 0; /* a preempted BPF update held the old epoch: the next frame covers both */
 	if (err)
 		return fail(t, "cannot read the BPF maps", -err);
 	if (fl_snapshot_delta(&d, &cur, prev)) {
