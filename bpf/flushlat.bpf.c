@@ -22,6 +22,7 @@
 #include "flushlat/hist.h"
 #include "flushlat/native.h"
 #include "flushlat.h"
+#include "anatomy.bpf.h" /* --breakdown, --slow, --top, --stuck: off unless asked */
 
 #define CAS_TRIES 64
 
@@ -167,7 +168,8 @@ static __always_inline __u64 slot_key(__u64 start_ns)
 	return start_ns ? start_ns : 1;
 }
 
-static __always_inline void inflight_claim(__u32 tgid, __u32 tid, __u64 start_ns)
+/* Claims a slot for (tgid, start_ns); returns its index, -1 if none was free. */
+static __always_inline int inflight_claim(__u32 tgid, __u32 tid, __u64 start_ns)
 {
 	__u32 home = fl_inflight_home(tgid, start_ns);
 	__u64 key = slot_key(start_ns);
@@ -177,20 +179,24 @@ static __always_inline void inflight_claim(__u32 tgid, __u32 tid, __u64 start_ns
 		struct fl_inflight_slot *s = bpf_map_lookup_elem(&inflight, &idx);
 
 		if (!s)
-			return;
+			return -1;
 		if (__sync_val_compare_and_swap(&s->start_ns, 0, key) == 0) {
 			/* ours: the completion comes after this program returns */
 			s->tgid = tgid;
 			s->tid = tid;
 			s->kstart_ns = bpf_ktime_get_ns();
-			return;
+			return (int)idx;
 		}
 	}
 	count(FL_CNT_INFLIGHT_FULL);
+	return -1;
 }
 
-/* Frees the slot of (tgid, start_ns); returns its kstart_ns, 0 if not found. */
-static __always_inline __u64 inflight_release(__u32 tgid, __u64 start_ns)
+/*
+ * Frees the slot of (tgid, start_ns); returns its kstart_ns, 0 if not found,
+ * and the slot's index and starting tid in *slot and *tid.
+ */
+static __always_inline __u64 inflight_release(__u32 tgid, __u64 start_ns, int *slot, __u32 *tid)
 {
 	__u32 home = fl_inflight_home(tgid, start_ns);
 	__u64 key = slot_key(start_ns);
@@ -199,14 +205,19 @@ static __always_inline __u64 inflight_release(__u32 tgid, __u64 start_ns)
 		__u32 idx = (home + i) & (FL_INFLIGHT_SLOTS - 1);
 		struct fl_inflight_slot *s = bpf_map_lookup_elem(&inflight, &idx);
 		__u64 kstart;
+		__u32 stid;
 
 		if (!s)
 			return 0;
 		if (s->start_ns != key || s->tgid != tgid)
 			continue;
 		kstart = s->kstart_ns;
-		if (__sync_val_compare_and_swap(&s->start_ns, key, 0) == key)
+		stid = s->tid;
+		if (__sync_val_compare_and_swap(&s->start_ns, key, 0) == key) {
+			*slot = (int)idx;
+			*tid = stid;
 			return kstart ? kstart : 1;
+		}
 	}
 	return 0;
 }
@@ -270,22 +281,24 @@ static __always_inline __u64 probe_arg(struct pt_regs *ctx, __s32 reg, __u64 n)
 SEC("usdt")
 int meta_flush_start(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), start_ns = probe_arg(ctx, start_arg0, 0);
+	int slot = inflight_claim(id >> 32, (__u32)id, start_ns);
 
-	inflight_claim(id >> 32, (__u32)id, probe_arg(ctx, start_arg0, 0));
+	fl_anat_start(slot, slot_key(start_ns), id >> 32, (__u32)id);
 	return 0;
 }
 
 SEC("usdt")
 int meta_flush_done(struct pt_regs *ctx)
 {
-	__u64 start_ns = probe_arg(ctx, done_arg0, 0);
+	__u64 start_ns = probe_arg(ctx, done_arg0, 0), end_ns = 0;
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, stid = 0;
 	__u64 kstart = 0, d;
+	int slot = -1;
 
 	if (start_attached)
-		kstart = inflight_release(tgid, start_ns);
+		kstart = inflight_release(tgid, start_ns, &slot, &stid);
 	if (start_attached && !kstart)
 		count(FL_CNT_UNMATCHED);
 	if (clock_mode == FL_CLOCK_KERNEL) {
@@ -293,9 +306,15 @@ int meta_flush_done(struct pt_regs *ctx)
 			return 0; /* no start time: nothing to measure */
 		d = bpf_ktime_get_ns() - kstart;
 	} else {
-		d = probe_arg(ctx, done_arg1, 1) - start_ns;
+		end_ns = probe_arg(ctx, done_arg1, 1);
+		d = end_ns - start_ns;
 	}
 	record(id, d);
+	if (fl_anat_wanted()) {
+		if (clock_mode == FL_CLOCK_KERNEL)
+			end_ns = probe_arg(ctx, done_arg1, 1);
+		fl_anat_done(slot, slot_key(start_ns), tgid, stid, start_ns, end_ns, d, kstart);
+	}
 	return 0;
 }
 

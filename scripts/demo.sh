@@ -8,6 +8,10 @@
 # in-process MetaStore dump and the tracer's out-of-process one: the two dump
 # blocks are byte-identical (recorder clock).  Then it attaches to an already
 # running recorder with `flushlat -p PID` and prints Prometheus and JSON.
+# Finally the flush anatomy on the real disk (fsync in a directory under
+# /var/tmp): why the flushes took their time (--breakdown), the slow ones as
+# they complete (--slow), the slowest of the run (--top), blocked time by
+# kernel stack (--folded) and a flush held open reported while stuck (--stuck).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,10 +29,11 @@ done
 "$ROOT/scripts/setup.sh"
 BIN="$ROOT/build/bin"
 TMP="$(mktemp -d)"
+DISK="$(mktemp -d /var/tmp/flushlat-demo.XXXXXX)" # a real disk: /tmp may be tmpfs
 REC_PID=
 cleanup() {
 	[ -n "$REC_PID" ] && kill "$REC_PID" 2>/dev/null || true
-	rm -rf "$TMP"
+	rm -rf "$TMP" "$DISK"
 }
 trap cleanup EXIT
 
@@ -54,3 +59,26 @@ REC_PID=$!
 sleep 0.5
 "$BIN/flushlat" -p "$REC_PID" --duration 2 --format prometheus
 "$BIN/flushlat" -p "$REC_PID" --duration 1 --format json
+
+kill "$REC_PID" 2>/dev/null || true
+wait "$REC_PID" 2>/dev/null || true
+REC_PID=
+
+echo
+echo "=== 3. flush anatomy: flushlat --breakdown --slow 2ms --top 5 --folded FILE -- flush_recorder (fsync on $DISK)"
+"$BIN/flushlat" --breakdown --slow 2ms --top 5 --folded "$TMP/blocked.folded" \
+	--output "$TMP/anatomy.txt" -- "$BIN/flush_recorder" --dir "$DISK/wal" --flushes "$FLUSHES" \
+	--writers "$WRITERS"
+echo "--- slow flushes as they completed (at most 15 shown), then the final report:"
+awk '/^TIME /{h=1} h&&n<16{print; n++} /^\[Meta Store Metrics\]/{exit}' "$TMP/anatomy.txt"
+sed -n '/^\[Meta Store Metrics\]/,$p' "$TMP/anatomy.txt"
+echo "--- blocked time by kernel stack (--folded, for flamegraph.pl), the 5 heaviest:"
+sort -t' ' -k2,2nr "$TMP/blocked.folded" | awk '{print $NF " ns  " $1}' | sed 's/;/ > /g' | head -5 | cut -c1-200
+
+echo
+echo "=== 4. --stuck 300ms: a flush held open 1.2 s (flush_recorder --hold-flush, test only) is reported while stuck"
+"$BIN/flushlat" --stuck 300ms -- "$BIN/flush_recorder" --dir "$DISK/wal3" --flushes 1 \
+	--hold-flush 1200 2>&1 | grep '^STUCK'
+echo "=== the same in JSON (one record):"
+"$BIN/flushlat" --stuck 300ms --format json -- "$BIN/flush_recorder" --dir "$DISK/wal4" --flushes 1 \
+	--hold-flush 400 2>&1 | grep -m1 '"stuck_flush"'

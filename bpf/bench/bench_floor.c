@@ -6,6 +6,10 @@
  *   flushlat_floor -b PATH -u OFFSET [-p PID]        one plain uprobe at a
  *                                                    file offset (nop1/nop5
  *                                                    probe-site experiment)
+ *   flushlat_floor -s switch|sys                     an empty sched_switch
+ *                                                    program, or empty
+ *                                                    sys_enter+sys_exit ones
+ *                                                    (the anatomy's floors)
  *
  * Prints "attached" on stderr once every program is attached, then waits for
  * SIGINT/SIGTERM. Bench-only: it measures the kernel's per-hit floor.
@@ -37,7 +41,7 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: flushlat_floor (-p PID | -b PATH) [-b PATH] [-u OFFSET]\n");
+	fprintf(stderr, "usage: flushlat_floor (-p PID | -b PATH) [-b PATH] [-u OFFSET] | -s switch|sys\n");
 }
 
 /* /proc/PID/exe when only a PID is given: USDT notes live in the binary. */
@@ -64,6 +68,22 @@ static int attach_usdt(struct bench_empty *skel, pid_t pid, const char *path)
 	return 0;
 }
 
+/* The empty scheduler or system-call programs, machine-wide. */
+static int attach_tp(struct bench_empty *skel, const char *which)
+{
+	if (!strcmp(which, "switch")) {
+		skel->links.empty_switch = bpf_program__attach(skel->progs.empty_switch);
+		return skel->links.empty_switch ? 0 : -errno;
+	}
+	if (strcmp(which, "sys") != 0)
+		return -EINVAL;
+	skel->links.empty_sys_enter = bpf_program__attach(skel->progs.empty_sys_enter);
+	if (!skel->links.empty_sys_enter)
+		return -errno;
+	skel->links.empty_sys_exit = bpf_program__attach(skel->progs.empty_sys_exit);
+	return skel->links.empty_sys_exit ? 0 : -errno;
+}
+
 static int attach_offset(struct bench_empty *skel, pid_t pid, const char *path, long off)
 {
 	struct bpf_link *l;
@@ -80,12 +100,12 @@ int main(int argc, char **argv)
 {
 	struct bench_empty *skel;
 	char exe[PATH_MAX];
-	const char *path = NULL;
+	const char *path = NULL, *tp = NULL;
 	long off = -1;
 	pid_t pid = 0;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "p:b:u:h")) != -1) {
+	while ((opt = getopt(argc, argv, "p:b:u:s:h")) != -1) {
 		switch (opt) {
 		case 'p':
 			pid = (pid_t)strtol(optarg, NULL, 10);
@@ -100,16 +120,19 @@ int main(int argc, char **argv)
 		case 'u':
 			off = strtol(optarg, NULL, 0);
 			break;
+		case 's':
+			tp = optarg;
+			break;
 		default:
 			usage();
 			return opt == 'h' ? 0 : 1;
 		}
 	}
-	if (!pid && !path) {
+	if (!pid && !path && !tp) {
 		usage();
 		return 1;
 	}
-	if (!path) {
+	if (!path && !tp) {
 		if (exe_of(pid, exe, sizeof(exe))) {
 			fprintf(stderr, "flushlat_floor: no such process %d\n", (int)pid);
 			return 1;
@@ -117,14 +140,25 @@ int main(int argc, char **argv)
 		path = exe;
 	}
 	libbpf_set_print(silent);
-	skel = bench_empty__open_and_load();
+	skel = bench_empty__open();
 	if (!skel) {
-		fprintf(stderr, "flushlat_floor: loading BPF failed: %s\n", strerror(errno));
+		fprintf(stderr, "flushlat_floor: opening BPF failed: %s\n", strerror(errno));
 		return 1;
 	}
-	err = off >= 0 ? attach_offset(skel, pid, path, off) : attach_usdt(skel, pid, path);
+	/* load only what this run attaches */
+	bpf_program__set_autoload(skel->progs.empty_switch, tp && !strcmp(tp, "switch"));
+	bpf_program__set_autoload(skel->progs.empty_sys_enter, tp && !strcmp(tp, "sys"));
+	bpf_program__set_autoload(skel->progs.empty_sys_exit, tp && !strcmp(tp, "sys"));
+	if (bench_empty__load(skel)) {
+		fprintf(stderr, "flushlat_floor: loading BPF failed: %s\n", strerror(errno));
+		bench_empty__destroy(skel);
+		return 1;
+	}
+	err = tp ? attach_tp(skel, tp) : off >= 0 ? attach_offset(skel, pid, path, off) :
+		   attach_usdt(skel, pid, path);
 	if (err) {
-		fprintf(stderr, "flushlat_floor: attaching to %s failed: %s\n", path, strerror(-err));
+		fprintf(stderr, "flushlat_floor: attaching to %s failed: %s\n", tp ? tp : path,
+			strerror(-err));
 		bench_empty__destroy(skel);
 		return 1;
 	}

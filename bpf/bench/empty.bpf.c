@@ -36,4 +36,29 @@ int empty_uprobe(struct pt_regs *ctx)
 	return 0;
 }
 
+/*
+ * The floors of the flush anatomy's hooks: what any program on these
+ * tracepoints costs every context switch / every system call of the machine.
+ */
+SEC("tp_btf/sched_switch")
+int empty_switch(unsigned long long *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int empty_sys_enter(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int empty_sys_exit(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

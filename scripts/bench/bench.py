@@ -27,7 +27,18 @@ KEYS = (["untraced_extra_instr_per_flush", "untraced_extra_ns_per_flush", "floor
            "scrape_us", "http_scrape_us"]
         + ["scrape_us_%s" % f for f in FORMATS] + ["http_scrape_us_%s" % f for f in FORMATS]
         + ["scrape_bytes_%s" % f for f in FORMATS]
-        + ["series_per_target", "max_events_per_sec_lossless", "nop1_ns_per_hit", "nop5_ns_per_hit"])
+        + ["series_per_target", "max_events_per_sec_lossless", "nop1_ns_per_hit", "nop5_ns_per_hit"]
+        # the flush anatomy (--breakdown): unrelated tasks, and per flush
+        + ["ctxsw_ns", "ctxsw_added_ns_empty_switch", "ctxsw_added_ns_breakdown_idle",
+           "ctxsw_added_ns_breakdown_open", "ctxsw_breakdown_idle_x_empty",
+           "ctxsw_breakdown_open_x_empty", "getppid_ns", "getppid_added_ns_empty_sys",
+           "getppid_added_ns_breakdown", "getppid_added_ns_syscalls",
+           "breakdown_ns_per_flush", "breakdown_x_default_per_flush",
+           "breakdown_slow_top_ns_per_flush", "bpf_ns_per_fsync_flush_default",
+           "bpf_ns_per_fsync_flush_breakdown", "bpf_ns_per_fsync_flush_breakdown_slow",
+           "bpf_fsync_breakdown_x_default", "switches_per_fsync_flush",
+           "bpf_ns_per_run_empty_switch", "bpf_ns_per_run_switch_idle", "bpf_ns_per_run_switch_open",
+           "bpf_ns_per_run_switch_traced"])
 
 BT_SCRIPT = ("usdt:{p}:flashstrike:meta_flush_start {{ @s[tid] = nsecs; }} "
              "usdt:{p}:flashstrike:meta_flush_done /@s[tid]/ {{ @st = stats(nsecs - @s[tid]); "
@@ -79,7 +90,9 @@ class Bench:
         if kind == "bpftrace":
             return ["bpftrace", "-p", str(pid), "-e", BT_SCRIPT.format(p=path)]
         extra = {"flushlat": ["--clock", "recorder"], "flushlat_kclock": ["--clock", "kernel"],
-                 "flushlat_lean": ["--lean"]}.get(kind) or MODES[kind[len("flushlat_"):]]
+                 "flushlat_lean": ["--lean"], "breakdown": ["--breakdown"],
+                 "breakdown_slow_top": ["--breakdown", "--slow", "1s", "--top", "10"]
+                 }.get(kind) or MODES[kind[len("flushlat_"):]]
         extra = [free_listen() if a == "PORT" else a for a in extra]
         return [self.exe("flushlat"), "-p", str(pid),
                 "--output", os.path.join(self.tmp, "out.json"), "--format", "json"] + extra
@@ -390,10 +403,205 @@ class Bench:
             self.stop(t)
         return float(out)
 
+    # ---- the flush anatomy ------------------------------------------------
+    def waited(self, cmd, marker="attached", timeout=20):
+        """Starts cmd; returns once its stderr says marker (the hooks are in place)."""
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        end = time.time() + timeout
+        while time.time() < end:
+            line = p.stderr.readline()
+            if marker in line:
+                return p
+            if not line and p.poll() is not None:
+                break
+        self.stop(p)
+        raise RuntimeError("%s did not attach" % cmd[0])
+
+    def anat_variant(self, kind):
+        """Starts what variant kind needs; returns the processes to stop."""
+        fl, rec = self.exe("flushlat"), self.exe("flush_recorder")
+        if kind == "none":
+            return []
+        if kind in ("empty_switch", "empty_sys"):
+            return [self.waited([self.exe("flushlat_floor"), "-s", kind[6:]])]
+        if kind == "breakdown_open":
+            # a flush held open: every switch of the machine passes the first test
+            r = subprocess.Popen([rec, "--wait-for-tracer=20", "--tracer-grace-ms", "0", "--flushes",
+                                  "1", "--hold-flush", "600000", "--no-sync"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t = self.waited([fl, "-p", str(r.pid), "--breakdown"])
+            time.sleep(0.3)
+            return [t, r]
+        # an idle recorder: attached, one flush a second
+        r = subprocess.Popen([rec, "--seconds", "600", "--rate", "1", "--no-sync"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.1)
+        extra = ["--syscalls"] if kind == "syscalls_idle" else []
+        return [self.waited([fl, "-p", str(r.pid), "--breakdown"] + extra), r]
+
+    def pingpong(self, mode, n):
+        out = subprocess.run([self.exe("flushlat_pingpong"), mode, str(n)], capture_output=True,
+                             text=True, check=True).stdout.split()
+        return float(out[1])  # CPU ns: robust to other tasks sharing the CPU
+
+    def anatomy_unrelated(self):
+        """ns added to an unrelated task's context switch and system call by --breakdown,
+        against empty programs on the same hooks; interleaved trials, medians of CPU time."""
+        if not self.need("anatomy costs", "flushlat", "flush_recorder", "flushlat_floor",
+                         "flushlat_pingpong"):
+            return
+        smoke = self.a.mode == "smoke"  # the harness runs; fewer variants
+        sw = {k: [] for k in ("none", "empty_switch", "breakdown_idle") + (() if smoke else ("breakdown_open",))}
+        sc = {k: [] for k in ("none", "breakdown_idle", "syscalls_idle") + (() if smoke else ("empty_sys",))}
+        for _ in range(self.a.anat_trials):
+            for k in sorted(set(sw) | set(sc)):
+                procs = self.anat_variant(k)
+                try:
+                    if k in sw:
+                        sw[k].append(self.pingpong("pipe", self.a.pingpongs))
+                    if k in sc:
+                        sc[k].append(self.pingpong("getppid", self.a.getppids))
+                finally:
+                    for p in procs:
+                        self.stop(p)
+        m = {k: statistics.median(v) for k, v in sw.items()}
+        g = {k: statistics.median(v) for k, v in sc.items()}
+        self.res["ctxsw_ns"] = round(m["none"], 1)
+        for k in ("empty_switch", "breakdown_idle", "breakdown_open"):
+            if k in m:
+                self.res["ctxsw_added_ns_" + k] = round(m[k] - m["none"], 1)
+        e = m["empty_switch"] - m["none"]
+        for k in ("idle", "open"):
+            if e > 0 and "breakdown_" + k in m:
+                self.res["ctxsw_breakdown_%s_x_empty" % k] = round((m["breakdown_" + k] - m["none"]) / e, 2)
+        self.res["getppid_ns"] = round(g["none"], 1)
+        if "empty_sys" in g:
+            self.res["getppid_added_ns_empty_sys"] = round(g["empty_sys"] - g["none"], 1)
+        self.res["getppid_added_ns_breakdown"] = round(g["breakdown_idle"] - g["none"], 1)
+        self.res["getppid_added_ns_syscalls"] = round(g["syscalls_idle"] - g["none"], 1)
+        self.anat_raw = {"ctxsw": sw, "getppid": sc}
+
+    def prog_stats(self, pid, name):
+        """(run_time_ns, run_cnt) of program name held by process pid (not another tracer's)."""
+        ids = set()
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                for l in open("/proc/%d/fdinfo/%s" % (pid, fd)):
+                    if l.startswith("prog_id:"):
+                        ids.add(int(l.split()[1]))
+            except OSError:
+                pass
+        progs = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
+                                          text=True).stdout or "[]")
+        for p in progs:
+            if p["id"] in ids and p.get("name") == name:
+                return p.get("run_time_ns", 0), p.get("run_cnt", 0)
+        raise RuntimeError("no program %s in process %d" % (name, pid))
+
+    def anatomy_bpf_run(self):
+        """BPF run time per sched_switch run (kernel.bpf_stats_enabled): an empty program;
+        --breakdown with no flush open; with one open elsewhere (the machine's switches pass
+        the first test); with both ping-pong threads inside flushes (traced switches)."""
+        if not self.need("anatomy bpf run time", "flushlat", "flush_recorder", "flushlat_floor",
+                         "flushlat_pingpong", "bpftool"):
+            return
+        old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+        res = {k: [] for k in ("empty", "idle", "open", "traced")}
+        try:
+            open("/proc/sys/kernel/bpf_stats_enabled", "w").write("1")
+            variants = (("empty", "empty_switch", "empty_switch"), ("idle", "breakdown_idle", "an_switch"),
+                        ("open", "breakdown_open", "an_switch"))
+            if self.a.mode == "smoke":
+                variants = variants[1:2]
+            for _ in range(self.a.anat_trials):
+                for k, kind, prog in variants:
+                    procs = self.anat_variant(kind)
+                    try:
+                        t0 = self.prog_stats(procs[0].pid, prog)
+                        self.pingpong("pipe", self.a.pingpongs)
+                        t1 = self.prog_stats(procs[0].pid, prog)
+                        res[k].append((t1[0] - t0[0]) / max(1, t1[1] - t0[1]))
+                    finally:
+                        for p in procs:
+                            self.stop(p)
+                # both threads inside flushes: flushlat's own statistics of its hook
+                pp = subprocess.Popen([self.exe("flushlat_pingpong"), "pipespan", str(self.a.pingpongs)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                out = subprocess.run([self.exe("flushlat"), "-p", str(pp.pid), "--breakdown",
+                                      "--bpf-stats", "--format", "json"], capture_output=True,
+                                     text=True, timeout=300).stdout
+                pp.wait(timeout=60)
+                progs = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])["programs"]
+                sw = [p for p in progs if p["name"] == "an_switch"][0]
+                res["traced"].append(sw["run_time_ns"] / max(1, sw["run_cnt"]))
+        finally:
+            open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
+        for k, key in (("empty", "bpf_ns_per_run_empty_switch"), ("idle", "bpf_ns_per_run_switch_idle"),
+                       ("open", "bpf_ns_per_run_switch_open"), ("traced", "bpf_ns_per_run_switch_traced")):
+            if res[k]:
+                self.res[key] = round(statistics.median(res[k]), 1)
+
+    def anatomy_per_flush(self):
+        """ns added per flush (recorder --spin, no I/O): --breakdown against the default mode,
+        interleaved; and the BPF run time per real fsync flush (kernel.bpf_stats_enabled)."""
+        if not self.need("anatomy per flush", "flushlat", "flush_recorder"):
+            return
+        kinds = ["flushlat", "breakdown"] + ([] if self.a.mode == "smoke" else ["breakdown_slow_top"])
+        samples = {k: [] for k in kinds + ["none"]}
+        for _ in range(self.a.anat_trials):
+            samples["none"].append(self.spin_once(None, self.a.pairs // 2))
+            for k in kinds:
+                samples[k].append(self.spin_once(k, self.a.pairs // 2))
+        med = {k: statistics.median(v) for k, v in samples.items()}
+        d = med["flushlat"] - med["none"]
+        self.res["breakdown_ns_per_flush"] = round(med["breakdown"] - med["none"], 1)
+        if "breakdown_slow_top" in med:
+            self.res["breakdown_slow_top_ns_per_flush"] = round(med["breakdown_slow_top"] - med["none"], 1)
+        if d > 0:
+            self.res["breakdown_x_default_per_flush"] = round((med["breakdown"] - med["none"]) / d, 2)
+        self.fsync_bpf_time()
+
+    def fsync_bpf_time(self):
+        """BPF run time per real fsync flush: every program of the tracer (probes and the
+        scheduler hook, which also runs for the machine's other switches) / flushes."""
+        old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+        per = {k: [] for k in ("default", "breakdown", "breakdown_slow")}
+        wal = tempfile.mkdtemp(prefix="flushlat-bench-wal-", dir="/var/tmp")
+        try:
+            open("/proc/sys/kernel/bpf_stats_enabled", "w").write("1")
+            for _ in range(self.a.anat_trials):
+                for k, extra in (("default", []), ("breakdown", ["--breakdown"]),
+                                 ("breakdown_slow", ["--breakdown", "--slow", "0"]))[
+                                     :2 if self.a.mode == "smoke" else 3]:
+                    out = os.path.join(self.tmp, "fs.json")
+                    subprocess.run([self.exe("flushlat"), "--bpf-stats", "--format", "json",
+                                    "--output", out] + extra + ["--", self.exe("flush_recorder"),
+                                    "--flushes", str(self.a.fsync_flushes), "--dir", wal],
+                                   capture_output=True, timeout=300, check=True)
+                    snap = [json.loads(l) for l in open(out) if l.startswith("{") and '"type"' not in l][-1]
+                    n = snap["meta_store"]["maintenance_meta_flush"]["samples"]
+                    per[k].append(sum(p["run_time_ns"] for p in snap["programs"]) / n)
+                    if k == "breakdown":
+                        sw = [p["run_cnt"] for p in snap["programs"] if p["name"] == "an_switch"]
+                        self.res["switches_per_fsync_flush"] = round(sw[0] / n, 1) if sw else -1
+        finally:
+            open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
+            shutil.rmtree(wal, ignore_errors=True)
+        med = {k: statistics.median(v) for k, v in per.items() if v}
+        self.res["bpf_ns_per_fsync_flush_default"] = round(med["default"], 1)
+        self.res["bpf_ns_per_fsync_flush_breakdown"] = round(med["breakdown"], 1)
+        if "breakdown_slow" in med:
+            self.res["bpf_ns_per_fsync_flush_breakdown_slow"] = round(med["breakdown_slow"], 1)
+        self.res["bpf_fsync_breakdown_x_default"] = round(med["breakdown"] / med["default"], 2)
+
     # ---- output ----------------------------------------------------------
     def run(self):
-        for stage in (self.untraced_instr, self.traced_cost, self.bpf_stats, self.attach,
-                      self.memory, self.scrape, self.scale, self.nop_sites):
+        stages = (self.untraced_instr, self.traced_cost, self.bpf_stats, self.attach,
+                  self.memory, self.scrape, self.scale, self.nop_sites, self.anatomy_unrelated,
+                  self.anatomy_bpf_run, self.anatomy_per_flush)
+        if self.a.only:
+            stages = [st for st in stages if st.__name__ in self.a.only.split(",")]
+        for stage in stages:
             try:
                 stage()
             except (RuntimeError, subprocess.SubprocessError, OSError, ValueError) as e:
@@ -426,12 +634,14 @@ def main():
     ap.add_argument("--build-dir", default="build")
     ap.add_argument("--mode", choices=["smoke", "quick", "full"], default="full")
     ap.add_argument("--json")
+    ap.add_argument("--only", help="comma-separated stage names (e.g. anatomy_unrelated)")
     a = ap.parse_args()
     a.json = a.json or os.path.join(a.build_dir, "bench.json")
-    a.trials, a.pairs, a.cg_pairs, a.scrapes, a.scale_secs = {
-        "smoke": (1, 2000, 1000, 5, 1),
-        "quick": (3, 200000, 10000, 50, 3),
-        "full": (9, 1000000, 100000, 500, 10)}[a.mode]
+    (a.trials, a.pairs, a.cg_pairs, a.scrapes, a.scale_secs, a.pingpongs, a.getppids,
+     a.fsync_flushes, a.anat_trials) = {
+        "smoke": (1, 2000, 1000, 5, 1, 2000, 20000, 10, 1),
+        "quick": (3, 200000, 10000, 50, 3, 50000, 500000, 100, 3),
+        "full": (9, 1000000, 100000, 500, 10, 100000, 1000000, 200, 5)}[a.mode]
     Bench(a).run()
 
 

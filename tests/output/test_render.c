@@ -493,7 +493,7 @@ static void test_json_errors(void **state)
 		{ "\"comm\":\"0123456789abcdef\"", "\"comm\":\"0123456789abcdefg\"", "processes[1].comm: string longer than 16 bytes" },
 		{ "\"comm\":\"0123456789abcdef\"", "\"comm\":7", "processes[1].comm: expected a string, got int" },
 		{ "\"processes\":[", "\"processes\":[7,", "processes[0].: expected an object, got int" },
-		{ "\"run_cnt\":13}]", "\"run_cnt\":13},{},{},{}]", "programs: 5 entries, at most 4 expected" },
+		{ "\"run_cnt\":13}]", "\"run_cnt\":13},{},{},{},{},{},{},{}]", "programs: 9 entries, at most 8 expected" },
 		/* numbers beyond 64 bits: json-c would clamp them to UINT64_MAX silently */
 		{ "\"samples\":13,", "\"samples\":18446744073709551616,",
 		  "meta_store.maintenance_meta_flush.samples: 18446744073709551616 is out of range "

@@ -79,6 +79,13 @@ struct coordinator { // NOLINT(clang-analyzer-optin.performance.Padding)
 
 	pthread_t flusher;
 	bool flusher_started;
+
+	/* done_thread: one completion handed over at a time, under lock */
+	pthread_t completer;
+	bool completer_started;
+	pthread_cond_t handoff; /* a completion posted, or taken */
+	bool posted, stop_completer;
+	uint64_t post_start, post_end;
 	unsigned int nwriters;
 	struct writer writers[COORD_MAX_WRITERS];
 };
@@ -262,6 +269,48 @@ static void *writer_main(void *arg)
 
 /* ---- the flush thread -------------------------------------------------- */
 
+/* The completer thread (done_thread): fires each posted completion, then takes the next. */
+static void *completer_main(void *arg)
+{
+	struct coordinator *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->posted && !c->stop_completer)
+			pthread_cond_wait(&c->handoff, &c->lock);
+		if (!c->posted)
+			break;
+		probe_done(c->post_start, c->post_end);
+		if (c->cfg.on_flush_done)
+			c->cfg.on_flush_done(c->cfg.ctx, 0, c->post_start, c->post_end);
+		c->posted = false;
+		pthread_cond_broadcast(&c->handoff);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* A flush completed on the completer thread; returns once it has fired. */
+static void complete_elsewhere(struct coordinator *c, uint64_t start_ns, uint64_t end_ns)
+{
+	pthread_mutex_lock(&c->lock);
+	c->post_start = start_ns;
+	c->post_end = end_ns;
+	c->posted = true;
+	pthread_cond_broadcast(&c->handoff);
+	while (c->posted)
+		pthread_cond_wait(&c->handoff, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void hold(uint64_t ns)
+{
+	struct timespec ts = ns_to_timespec(ns);
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static int flush_once(struct coordinator *c)
 {
 	struct metafile_record rec;
@@ -271,6 +320,8 @@ static int flush_once(struct coordinator *c)
 
 	start_ns = coord_now_ns();
 	probe_start(start_ns);
+	if (c->cfg.hold_ns)
+		hold(c->cfg.hold_ns);
 
 	tail_read(c, &st);
 	memset(&rec, 0, sizeof(rec));
@@ -288,9 +339,13 @@ static int flush_once(struct coordinator *c)
 	 * record, so a tracer and the in-process MetaStore always agree on the
 	 * count; the recorder then stops with the error.
 	 */
-	probe_done(start_ns, end_ns);
-	if (c->cfg.on_flush_done)
-		c->cfg.on_flush_done(c->cfg.ctx, 0, start_ns, end_ns);
+	if (c->cfg.done_thread) {
+		complete_elsewhere(c, start_ns, end_ns);
+	} else {
+		probe_done(start_ns, end_ns);
+		if (c->cfg.on_flush_done)
+			c->cfg.on_flush_done(c->cfg.ctx, 0, start_ns, end_ns);
+	}
 	atomic_fetch_add_explicit(&c->flushes, 1, memory_order_relaxed);
 	if (err) {
 		c->error = err;
@@ -401,6 +456,7 @@ struct coordinator *coord_create(const struct coord_config *cfg, char *err, size
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->cond, &ca);
+	pthread_cond_init(&c->handoff, &ca);
 	pthread_condattr_destroy(&ca);
 	return c;
 }
@@ -409,6 +465,12 @@ int coord_start(struct coordinator *c)
 {
 	int err;
 
+	if (c->cfg.done_thread) {
+		err = pthread_create(&c->completer, NULL, completer_main, c);
+		if (err)
+			return -err;
+		c->completer_started = true;
+	}
 	err = pthread_create(&c->flusher, NULL, flush_main, c);
 	if (err)
 		return -err;
@@ -450,6 +512,14 @@ int coord_stop(struct coordinator *c, char *err, size_t errlen)
 		pthread_join(c->flusher, NULL);
 		c->flusher_started = false;
 	}
+	if (c->completer_started) {
+		pthread_mutex_lock(&c->lock);
+		c->stop_completer = true;
+		pthread_cond_broadcast(&c->handoff);
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->completer, NULL);
+		c->completer_started = false;
+	}
 	if (c->error)
 		snprintf(err, errlen, "%s", c->errmsg);
 	return c->error;
@@ -460,6 +530,7 @@ void coord_destroy(struct coordinator *c)
 	if (!c)
 		return;
 	pthread_cond_destroy(&c->cond);
+	pthread_cond_destroy(&c->handoff);
 	pthread_mutex_destroy(&c->lock);
 	close(c->dirfd);
 	free(c);

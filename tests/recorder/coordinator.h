@@ -32,6 +32,8 @@ struct coord_config {
 	uint64_t rate; /* events per second over all writers; 0 = flat out */
 	unsigned int writers; /* 1..COORD_MAX_WRITERS */
 	bool sync; /* fdatasync + directory fsync on each flush */
+	uint64_t hold_ns; /* test only: sleep this long inside every flush (a stuck flush) */
+	bool done_thread; /* test only: another thread fires meta_flush_done (async completion) */
 	coord_done_fn on_flush_done;
 	void *ctx;
 };

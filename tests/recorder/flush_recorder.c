@@ -56,6 +56,8 @@ struct options {
 	bool dump;
 	bool collect;
 	uint64_t spin;
+	uint64_t hold_ms;
+	bool done_thread;
 	const char *verify;
 	bool run_opts; /* any option other than --verify */
 };
@@ -83,6 +85,8 @@ enum {
 	OPT_COLLECT,
 	OPT_SPIN,
 	OPT_VERIFY,
+	OPT_HOLD,
+	OPT_DONE_THREAD,
 };
 
 static const struct option long_opts[] = {
@@ -100,6 +104,8 @@ static const struct option long_opts[] = {
 	{ "collect", no_argument, NULL, OPT_COLLECT },
 	{ "spin", required_argument, NULL, OPT_SPIN },
 	{ "verify", required_argument, NULL, OPT_VERIFY },
+	{ "hold-flush", required_argument, NULL, OPT_HOLD },
+	{ "done-thread", no_argument, NULL, OPT_DONE_THREAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -136,6 +142,9 @@ static void usage(FILE *f)
 		"                          on stderr (timed after any tracer wait)\n"
 		"  --verify FILE           check a metadata file (magic, version, checksum), print its\n"
 		"                          fields; exit 0 if valid, 1 if not\n"
+		"  --hold-flush MS         test only: sleep MS inside every flush (between the probes)\n"
+		"  --done-thread           test only: fire meta_flush_done on another thread (an\n"
+		"                          asynchronous completion; the flush thread waits for it)\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"Exit status: 0 ok (also after SIGINT/SIGTERM), 1 runtime error, 2 usage error or\n"
@@ -260,6 +269,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_VERIFY:
 			o->verify = optarg;
 			break;
+		case OPT_HOLD:
+			if (parse_u64("--hold-flush", optarg, 1, 600000, &o->hold_ms))
+				return -1;
+			break;
+		case OPT_DONE_THREAD:
+			o->done_thread = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -275,9 +291,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return usage_error("--verify takes no other option%s%s", "", "");
 	/* Spin mode does no flushing: flush options would be silently meaningless. */
 	if (o->spin && (o->dir || o->flushes || o->seconds > 0 || o->rate || o->log_path ||
-			o->flush_log_path || !o->sync))
+			o->flush_log_path || !o->sync || o->hold_ms || o->done_thread))
 		return usage_error("--spin does not combine with --dir, --flushes, --seconds, --rate, "
-				   "--no-sync, --log-durations or --log-flushes%s%s", "", "");
+				   "--no-sync, --log-durations, --log-flushes, --hold-flush or "
+				   "--done-thread%s%s", "", "");
 	return 0;
 }
 
@@ -421,6 +438,8 @@ static int run_flushes(const struct options *o, const char *dir, struct telemetr
 		.rate = o->rate,
 		.writers = o->writers,
 		.sync = o->sync,
+		.hold_ns = o->hold_ms * NSEC_PER_MSEC,
+		.done_thread = o->done_thread,
 		.on_flush_done = on_flush_done,
 		.ctx = t,
 	};

@@ -812,17 +812,24 @@ def voluntary_switches(pid):
 
 
 def case_idle():
-    """An idle exporter (no flushes, no scrapes) does not wake up: poll, not a tick."""
+    """An idle exporter (no flushes, no scrapes) does not wake up: poll, not a tick; also
+    with every anatomy option (records and the stuck watch wake it only when flushes happen)."""
     t = start_tracer(["-b", rec(), "--listen", "127.0.0.1:%d" % free_port()], tmp("e"))
+    t2 = start_tracer(["-b", rec(), "--listen", "127.0.0.1:%d" % free_port(), "--breakdown",
+                       "--slow", "1ms", "--stuck", "1s", "--top", "3", "--folded", tmp("f")], tmp("e2"))
     time.sleep(1.0)
-    a = voluntary_switches(t.pid)
+    a, a2 = voluntary_switches(t.pid), voluntary_switches(t2.pid)
     time.sleep(10.0)
-    b = voluntary_switches(t.pid)
-    t.send_signal(signal.SIGINT)
-    t.communicate(timeout=20)
-    check(t.returncode == 0, "tracer rc %d" % t.returncode)
+    b, b2 = voluntary_switches(t.pid), voluntary_switches(t2.pid)
+    for p in (t, t2):
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=20)
+        check(p.returncode == 0, "tracer rc %d" % p.returncode)
     check(b - a < 5, "idle exporter: %d voluntary context switches in 10 s" % (b - a))
-    print("ok idle exporter: %d voluntary context switches in 10 s" % (b - a))
+    check(b2 - a2 < 5, "idle exporter with the anatomy: %d voluntary context switches in 10 s" %
+          (b2 - a2))
+    print("ok idle exporter: %d and %d (anatomy) voluntary context switches in 10 s" %
+          (b - a, b2 - a2))
 
 
 def case_interval_exact():
@@ -1890,6 +1897,512 @@ def case_deploy():
     out, _ = t.communicate(timeout=20)
     check(mfl(json_last(out))["samples"] == 50, "symlink switch: %s" % mfl(json_last(out)))
     print("ok a symlink switched above the file: followed")
+# ---- the flush anatomy (--breakdown, --slow, --top, --stuck, --folded) ------
+
+def fs_type(path):
+    """The file system type of the mount holding path (longest mount point prefix)."""
+    best, typ = "", "?"
+    for l in read("/proc/mounts").splitlines():
+        dev, mnt, t = l.split()[:3]
+        if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+            best, typ = mnt, t
+    return typ
+
+
+WAL = None
+
+
+def waldir(name):
+    """A directory on a real disk (not tmpfs) for fsync-mode recorders."""
+    global WAL
+    if WAL is None:
+        WAL = tempfile.mkdtemp(prefix="flushlat-e2e-wal-", dir="/var/tmp")
+        check(fs_type(WAL) not in ("tmpfs", "ramfs", "?"),
+              "/var/tmp is %s: the anatomy tests need real disk I/O" % fs_type(WAL))
+    return os.path.join(WAL, name)
+
+
+def split_json(text):
+    """(records, snapshots) of a --format json stream."""
+    recs, snaps = [], []
+    for l in text.splitlines():
+        if l.startswith("{"):
+            o = json.loads(l)
+            (recs if "type" in o else snaps).append(o)
+    return recs, snaps
+
+
+def anat_run(fl_args, rec_args, timeout=120, recorder="flush_recorder"):
+    """flushlat FL_ARGS --format json -- recorder REC_ARGS: (records, snapshots, process)."""
+    out = tmp("anat.json")
+    p = run([FL, "--format", "json", "--output", out] + fl_args + ["--", rec(recorder)] + rec_args,
+            timeout=timeout)
+    check(p.returncode == 0, "flushlat %s: rc %d %s" % (fl_args, p.returncode, p.stderr[-400:]))
+    recs, snaps = split_json(read(out))
+    check(snaps, "no snapshot")
+    return recs, snaps, p
+
+
+def comps(b):
+    return {k: v["total_ns"] for k, v in b["components"].items()}
+
+
+def check_sum(r, what):
+    """The four components of one flush add up to its wall time (1% or 2 us)."""
+    s = sum(c["total_ns"] for c in r["components"].values())
+    tol = max(r["wall_ns"] // 100, 2000)
+    check(abs(s - r["wall_ns"]) <= tol, "%s: components %d != wall %d (tol %d): %s" %
+          (what, s, r["wall_ns"], tol, r))
+    off = s - r["components"]["on_cpu"]["total_ns"]
+    soff = sum(v["off_cpu_ns"] for v in r["syscalls"].values())
+    check(soff == off, "%s: off-CPU time by system call %d != runq+io+sleep %d" % (what, soff, off))
+    return abs(s - r["wall_ns"])
+
+
+def case_breakdown_sum():
+    """--breakdown: on_cpu + runq + io + sleep equal each flush's wall time, per flush (--slow 0
+    records) and in aggregate; every record and the aggregate agree (real ext4 fsync flushes)."""
+    n = 150
+    log = tmp("d")
+    recs, snaps, _ = anat_run(["--breakdown", "--slow", "0"],
+                              ["--flushes", str(n), "--dir", waldir("sum"), "--log-durations", log])
+    durs = durations(log)
+    check(len(recs) == len(durs) == n, "%d records, %d logged, want %d" % (len(recs), len(durs), n))
+    check(sorted(r["duration_ns"] for r in recs) == sorted(durs), "record durations != the log's")
+    worst = max(check_sum(r, "flush %d" % r["start_ns"]) for r in recs)
+    final = snaps[-1]
+    b = final["breakdown"]
+    check(b["flushes"] == n and b["cross_thread"] == 0, "breakdown %s" % b)
+    tot = comps(b)
+    check(b["wall_ns"] == sum(r["wall_ns"] for r in recs), "aggregate wall != records'")
+    for k, v in tot.items():
+        check(v == sum(r["components"][k]["total_ns"] for r in recs),
+              "aggregate %s %d != the records' sum" % (k, v))
+        hist = sum(c for _, c in b["components"][k]["histogram"])
+        check(hist == n, "%s histogram holds %d of %d flushes" % (k, hist, n))
+    check(abs(sum(tot.values()) - b["wall_ns"]) <= n * 2000, "aggregate components %s vs wall %d" %
+          (tot, b["wall_ns"]))
+    check(final["slow_flushes"] == n and final["slow_dropped"] == 0, "slow counters %s" % final)
+    check(b["slow"]["flushes"] == n and b["slow"]["basis"] == "slow", "--slow 0 tail %s" % b["slow"])
+    check(tot["io"] > 0, "fsync flushes blocked on no I/O: %s" % tot)
+    print("ok %d flushes: components add up (max error %d ns), wall %.1f ms, %s" %
+          (n, worst, b["wall_ns"] / 1e6, {k: "%.1f%%" % (100.0 * v / b["wall_ns"]) for k, v in tot.items()}))
+
+
+def case_breakdown_io():
+    """fsync mode: io is the blocked time and fdatasync/fsync dominate the calls; --no-sync:
+    those calls are absent.  Exact call counts with --syscalls."""
+    n = 80
+    _, snaps, _ = anat_run(["--breakdown", "--syscalls"], ["--flushes", str(n), "--dir", waldir("io")])
+    b = snaps[-1]["breakdown"]
+    sc, tot = b["syscalls"], comps(b)
+    check(b["syscalls_method"] == "hooks", "method %s" % b["syscalls_method"])
+    for name in ("fdatasync", "fsync", "openat", "rename", "close"):
+        check(sc[name]["count"] == n, "%s: %d calls in %d flushes" % (name, sc[name]["count"], n))
+    check(sc["write"]["count"] >= n, "write: %d calls" % sc["write"]["count"])
+    check(tot["io"] > 0 and tot["io"] >= 0.9 * (tot["io"] + tot["sleep"]),
+          "blocked time is not I/O: %s" % tot)
+    sync = sc["fdatasync"]["total_ns"] + sc["fsync"]["total_ns"]
+    calls = sum(v["total_ns"] for k, v in sc.items() if k not in ("other", "none"))
+    check(sync >= 0.5 * calls, "fdatasync+fsync %d ns of %d ns in the flush's calls" % (sync, calls))
+    check(sc["fdatasync"]["blocked"] + sc["fsync"]["blocked"] >= n,
+          "fdatasync/fsync blocked only %d times" % (sc["fdatasync"]["blocked"] + sc["fsync"]["blocked"]))
+    print("ok fsync: io %.1f%% of wall, fdatasync+fsync %.0f%% of the time in calls" %
+          (100.0 * tot["io"] / b["wall_ns"], 100.0 * sync / calls))
+    for extra in (["--syscalls"], []):
+        _, snaps, _ = anat_run(["--breakdown"] + extra, ["--flushes", str(n), "--no-sync"])
+        sc = snaps[-1]["breakdown"]["syscalls"]
+        for name in ("fdatasync", "fsync"):
+            check(sc[name]["count"] == 0 and sc[name]["off_cpu_ns"] == 0,
+                  "--no-sync %s: %s" % (extra, sc[name]))
+        if extra:
+            check(sc["rename"]["count"] == n, "--no-sync renames %s" % sc["rename"])
+    print("ok --no-sync: no fdatasync, no fsync")
+
+
+def runq_per_flush(hog):
+    """runq per flush of a recorder pinned to CPU 0 (flushlat itself is not pinned)."""
+    h = None
+    r = subprocess.Popen(["taskset", "-c", "0", rec(), "--wait-for-tracer=20", "--seconds", "1",
+                          "--rate", "500", "--no-sync"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    t = start_tracer(["-p", str(r.pid), "--breakdown", "--format", "json"], tmp("rq.err"))
+    if hog:
+        h = subprocess.Popen(["taskset", "-c", "0", "nice", "-n", "-20", "sh", "-c",
+                              "while :; do :; done"])
+        STARTED.append(h)
+    try:
+        r.wait(timeout=60)
+        out, _ = t.communicate(timeout=60)
+    finally:
+        if h:
+            h.kill()
+            h.wait()
+    check(t.returncode == 0 and r.returncode == 0, "rc %d/%d %s" % (t.returncode, r.returncode,
+                                                              read(tmp("rq.err"))[-300:]))
+    b = split_json(out)[1][-1]["breakdown"]
+    check(b["flushes"] > 0, "no flushes")
+    return comps(b)["runq"] / b["flushes"], b
+
+
+def case_breakdown_runq():
+    """A CPU hog pinned to the flush thread's CPU raises runq well above a run without it."""
+    without, _ = runq_per_flush(False)
+    with_hog, b = runq_per_flush(True)
+    check(with_hog >= 4 * without, "runq per flush %.0f ns with a hog vs %.0f ns without" %
+          (with_hog, without))
+    check(comps(b)["runq"] >= 0.5 * b["wall_ns"], "with the hog runq is only %s of %d" %
+          (comps(b)["runq"], b["wall_ns"]))
+    print("ok runq per flush %.1f us without, %.1f us with a hog (%.0fx)" %
+          (without / 1e3, with_hog / 1e3, with_hog / max(without, 1)))
+
+
+def sysck_run(extra, n, name):
+    """flushlat -p (--breakdown EXTRA) and the independent sysck on one recorder run."""
+    r = subprocess.Popen([rec(), "--wait-for-tracer=30", "--flushes", str(n), "--dir", waldir(name)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ck = subprocess.Popen([os.path.join(BIN, "sysck"), str(r.pid)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    STARTED.extend([r, ck])
+    check(ck.stderr.readline().strip() == "ready", "sysck did not attach")
+    p = run([FL, "-p", str(r.pid), "--breakdown", "--format", "json"] + extra, timeout=120)
+    r.wait(timeout=60)
+    out, _ = ck.communicate(timeout=30)
+    check(p.returncode == 0 and r.returncode == 0, "rc %d/%d %s" % (p.returncode, r.returncode, p.stderr))
+    ref = {l.split()[0]: tuple(int(x) for x in l.split()[1:]) for l in out.splitlines()}
+    b = split_json(p.stdout)[1][-1]["breakdown"]
+    check(b["flushes"] == n, "flushes %d" % b["flushes"])
+    return b["syscalls"]["fdatasync"], ref["fdatasync"]
+
+
+def case_fdatasync_check():
+    """fdatasync time agrees with an independent timer of the same run (sysck: its own
+    sys_enter/sys_exit and sched_switch programs, its own process): within 10% with the
+    syscall hooks (--syscalls); from the switch-outs, which count only the time off CPU,
+    within 25% of the independently measured off-CPU time inside fdatasync, and never above
+    the call's whole time."""
+    n = 60
+    mine, (cnt, ref, ref_off) = sysck_run(["--syscalls"], n, "ck1")
+    check(cnt == n and mine["count"] == n, "calls: sysck %d, flushlat %d, want %d" % (cnt, mine["count"], n))
+    check(abs(mine["total_ns"] - ref) <= 0.10 * ref, "hooks: fdatasync %d ns vs independent %d ns" %
+          (mine["total_ns"], ref))
+    print("ok --syscalls: fdatasync %.2f ms vs independent %.2f ms (%+.1f%%)" %
+          (mine["total_ns"] / 1e6, ref / 1e6, 100.0 * (mine["total_ns"] - ref) / ref))
+    mine, (cnt, ref, ref_off) = sysck_run([], n, "ck2")
+    check(cnt == n, "sysck counted %d calls" % cnt)
+    off = mine["off_cpu_ns"]
+    check(abs(off - ref_off) <= 0.25 * ref_off and off <= ref,
+          "switch-outs: fdatasync off-CPU %d ns vs independent off-CPU %d ns (whole calls %d ns)" %
+          (off, ref_off, ref))
+    print("ok switch-outs: fdatasync off-CPU %.2f ms vs independent %.2f ms (%+.1f%%); the calls "
+          "took %.2f ms in all (off-CPU: %.0f%%)" % (off / 1e6, ref_off / 1e6,
+                                                   100.0 * (off - ref_off) / ref_off, ref / 1e6,
+                                                   100.0 * off / ref))
+
+
+def case_slow_count():
+    """--slow T emits exactly one record per logged duration >= T (recorder clock), as the
+    snapshot's count says; text records are one line each, under one header."""
+    t = 300000
+    log = tmp("d")
+    recs, snaps, _ = anat_run(["--breakdown", "--slow", "300us"],
+                              ["--flushes", "300", "--no-sync", "--log-durations", log])
+    want = sorted(d for d in durations(log) if d >= t)
+    check(sorted(r["duration_ns"] for r in recs) == want,
+          "%d records vs %d logged durations >= %d" % (len(recs), len(want), t))
+    final = snaps[-1]
+    check(final["slow_flushes"] == len(want) and final["slow_dropped"] == 0, "counters %s" % final)
+    check(final["breakdown"]["slow"]["flushes"] == len(want), "tail %s" % final["breakdown"]["slow"])
+    for r in recs:
+        check_sum(r, "slow record")
+        check(r["type"] == "slow_flush" and r["pid"] > 0 and r["tid"] > 0 and r["comm"] and
+              r["time_ns"] > 1e18, "record fields %s" % r)
+    log2 = tmp("d2")
+    p = run([FL, "--slow", "300us", "--output", tmp("s.txt"), "--", rec(), "--flushes", "150",
+             "--no-sync", "--log-durations", log2])
+    check(p.returncode == 0, "text rc %d" % p.returncode)
+    lines = read(tmp("s.txt")).splitlines()
+    hdr = [i for i, l in enumerate(lines) if l.startswith("TIME ")]
+    n2 = sum(1 for d in durations(log2) if d >= t)
+    rows = [l for l in lines if re.match(r"\d\d:\d\d:\d\d\.\d{3} ", l)]
+    check(len(rows) == n2 and (len(hdr) == 1 or n2 == 0), "text: %d lines for %d slow flushes, %d headers"
+          % (len(rows), n2, len(hdr)))
+    check(" Slow flushes (>= 300 us): %d  Records dropped: 0" % n2 in read(tmp("s.txt")), "text counts")
+    print("ok --slow 300us: %d and %d records, exactly the logged durations >= 300 us" % (len(recs), n2))
+
+
+def case_slow_drops():
+    """A deliberately tiny ring buffer: records + dropped == slow flushes, and every output
+    shows the drops."""
+    n = 1000
+    recs, snaps, _ = anat_run(["--breakdown", "--slow", "0", "--slow-buffer", "4"],
+                              ["--flushes", str(n), "--no-sync"])
+    final = snaps[-1]
+    check(final["slow_flushes"] == n, "slow flushes %d" % final["slow_flushes"])
+    check(final["slow_dropped"] > 0, "no drop with a 4 KiB buffer")
+    check(len(recs) + final["slow_dropped"] == n, "%d records + %d dropped != %d" %
+          (len(recs), final["slow_dropped"], n))
+    p = run([FL, "--slow", "0", "--slow-buffer", "4", "--format", "prometheus", "--", rec(),
+             "--flushes", "300", "--no-sync"])
+    m = re.search(r"^flushlat_slow_records_dropped_total\{[^}]*\} (\d+)$", p.stderr, re.M)
+    check(p.returncode == 0 and m and int(m.group(1)) > 0, "prometheus drops: %s" % p.stderr[-500:])
+    print("ok tiny ring buffer: %d records + %d dropped = %d" % (len(recs), final["slow_dropped"], n))
+
+
+def case_top():
+    """--top 5 equals the five largest logged durations."""
+    log = tmp("d")
+    _, snaps, _ = anat_run(["--top", "5"], ["--flushes", "300", "--no-sync", "--log-durations", log])
+    final = snaps[-1]
+    want = sorted(durations(log), reverse=True)[:5]
+    got = [e["duration_ns"] for e in final["top"]]
+    check(got == want, "top %s, want %s" % (got, want))
+    pid = final["top"][0]["pid"]
+    check(final["top_n"] == 5 and all(e["pid"] == pid > 0 and e["tid"] > 0 and e["start_ns"] > 0
+                                      for e in final["top"]), "top entries %s" % final["top"])
+    log = tmp("d100")
+    _, snaps, _ = anat_run(["--top", "100", "--breakdown"],
+                           ["--flushes", "250", "--no-sync", "--log-durations", log])
+    want = sorted(durations(log), reverse=True)[:100]
+    check([e["duration_ns"] for e in snaps[-1]["top"]] == want, "--top 100 differs from the log")
+    p = run([FL, "--top", "3", "--output", tmp("t.txt"), "--", rec(), "--flushes", "50", "--no-sync"])
+    check(p.returncode == 0 and " Top 3 flushes (3):" in read(tmp("t.txt")), read(tmp("t.txt")))
+    print("ok --top 5: %s; --top 100 exact too" % got)
+
+
+def case_stuck():
+    """--stuck reports a held flush with its age, state and stack before the flush completes."""
+    t = subprocess.Popen([FL, "--stuck", "300ms", "--slow", "0", "--interval", "0.2", "--format",
+                          "json", "--", rec(), "--flushes", "1", "--hold-flush", "1500", "--no-sync"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, err = t.communicate(timeout=60)
+    check(t.returncode == 0, "rc %d %s" % (t.returncode, err[-300:]))
+    recs, snaps = split_json(err)
+    stuck = [r for r in recs if r["type"] == "stuck_flush"]
+    slow = [r for r in recs if r["type"] == "slow_flush"]
+    check(stuck and len(slow) == 1, "records: %s" % recs)
+    first = stuck[0]
+    check(300e6 <= first["age_ns"] < 1.5e9, "first report at age %d ns" % first["age_ns"])
+    check(first["time_ns"] < slow[0]["time_ns"], "reported after the flush completed")
+    check(first["start_ns"] == slow[0]["start_ns"] and first["tid"] == slow[0]["tid"], "not the held flush")
+    check(first["state"] == "S" and any("nanosleep" in f for f in first["stack"]),
+          "state/stack of a flush held in nanosleep: %s" % first)
+    check(len(stuck) >= 3 and [round(s["age_ns"] / 300e6) for s in stuck[:3]] == [1, 2, 3],
+          "repeats every 300 ms: %s" % [s["age_ns"] for s in stuck])
+    check(any(s.get("stuck_flushes") == 1 for s in snaps) and snaps[-1]["stuck_flushes"] == 0,
+          "snapshot stuck counts %s" % [s.get("stuck_flushes") for s in snaps])
+    print("ok --stuck: first report at %.0f ms (%s, %s), %d reports before completion" %
+          (first["age_ns"] / 1e6, first["state"], first["stack"][0], len(stuck)))
+
+
+def case_folded():
+    """--folded: blocked time by kernel stack, all flushes and the slow ones, in the format
+    flamegraph.pl reads; it adds up to the io + sleep components."""
+    f = tmp("out.folded")
+    recs, snaps, _ = anat_run(["--breakdown", "--slow", "0", "--folded", f],
+                              ["--flushes", "60", "--dir", waldir("fold")])
+    lines = read(f).splitlines()
+    pat = re.compile(r"^(all|slow);(on_cpu|runq|io|sleep);(fdatasync|fsync|rename|openat|write|close|"
+                     r"other|none)(;[^; ]+)+ (\d+)$")
+    sums = {"all": 0, "slow": 0}
+    for l in lines:
+        m = pat.match(l)
+        check(m, "not a folded line: %r" % l)
+        sums[m.group(1)] += int(m.group(5))
+    b = snaps[-1]["breakdown"]
+    blocked = comps(b)["io"] + comps(b)["sleep"]
+    check(sums["all"] == blocked, "folded all %d != io+sleep %d" % (sums["all"], blocked))
+    check(sums["slow"] + b["checks"]["fold_lost_ns"] == blocked, "folded slow %d (+%d lost) != %d" %
+          (sums["slow"], b["checks"]["fold_lost_ns"], blocked))
+    text = read(f)
+    check("__x64_sys_fdatasync" in text and "ext4_sync_file" in text, "no fdatasync stack: %s" % text[:500])
+    # the call named from the saved registers is the one on the kernel stack
+    calls = {"fdatasync": ("fdatasync",), "fsync": ("fsync",), "rename": ("rename", "renameat", "renameat2"),
+             "openat": ("open", "openat", "openat2", "creat"), "close": ("close",),
+             "write": ("write", "pwrite64", "writev", "pwritev", "pwritev2")}
+    agree = 0
+    for l in lines:
+        sys_name, frames = l.split(";")[2], l.rsplit(" ", 1)[0].split(";")[3:]
+        on_stack = [fr[len("__x64_sys_"):] for fr in frames if fr.startswith("__x64_sys_")]
+        if "[stack lost]" in frames:
+            continue
+        if sys_name in calls:
+            check(on_stack and on_stack[0] in calls[sys_name], "%s but the stack says %s" % (sys_name, on_stack))
+        elif sys_name == "none":
+            check(not on_stack, "no call but the stack says %s" % on_stack)
+        else:
+            check(on_stack and not any(on_stack[0] in v for v in calls.values()),
+                  "other but the stack says %s" % on_stack)
+        agree += 1
+    print("ok --folded: %d lines, %.1f ms blocked, as io+sleep; the call agrees with the stack on %d"
+          % (len(lines), blocked / 1e6, agree))
+
+
+def case_anatomy_outputs():
+    """Text, JSON, Prometheus (promtool), report/diff and --fail-if on component metrics; a
+    flush completed on another thread is attributed to its starting thread."""
+    n = 40
+    recs, snaps, _ = anat_run(["--breakdown", "--slow", "1ms", "--stuck", "5s", "--top", "3"],
+                              ["--flushes", str(n), "--done-thread", "--no-sync"])
+    final = snaps[-1]
+    b = final["breakdown"]
+    check(b["cross_thread"] == n and all(r.get("done_tid", r["tid"]) != r["tid"] for r in recs),
+          "cross-thread: %d of %d" % (b["cross_thread"], n))
+    for r in recs:
+        check_sum(r, "cross-thread record")
+    saved = tmp("anat.json")
+    p = run([FL, "report", "--format", "json", saved])
+    check(p.returncode == 0 and p.stdout.strip() == read(saved).splitlines()[-1],
+          "report does not reproduce the JSON: %s" % p.stderr)
+    p = run([FL, "report", saved])
+    for want in ("Breakdown of %d flushes" % n, "System calls", "Slow flushes (>= 1.00 ms)",
+                 "Stuck flushes", "Top 3 flushes"):
+        check(want in p.stdout, "report text lacks %r:\n%s" % (want, p.stdout))
+    p = run([FL, "report", "--format", "prometheus", saved])
+    pc = subprocess.run(["promtool", "check", "metrics"], input=p.stdout, capture_output=True, text=True)
+    check(pc.returncode == 0, "promtool: %s %s" % (pc.stdout, pc.stderr))
+    for want in ('flushlat_component_seconds_total{subsystem="wal_meta",component="io"}',
+                 'flushlat_syscall_seconds_total{subsystem="wal_meta",syscall="rename"}',
+                 "flushlat_syscall_count_total", "flushlat_slow_flushes_total",
+                 "flushlat_slow_records_dropped_total", "flushlat_stuck_flushes",
+                 'flushlat_top_flush_duration_seconds{subsystem="wal_meta",rank="1"',
+                 "flushlat_slow_component_seconds_total", "flushlat_breakdown_cross_thread_total"):
+        check(want in p.stdout, "prometheus lacks %r" % want)
+    p = run([FL, "diff", "--fail-if", "io.p99>+20%", saved, saved])
+    check(p.returncode == 0 and re.search(r"^io\.p99 ", p.stdout, re.M) and
+          re.search(r"^runq\.total ", p.stdout, re.M), "diff: rc %d %s" % (p.returncode, p.stdout))
+    args = ["--", rec(), "--flushes", "20", "--no-sync"]
+    p = run([FL, "--breakdown", "--fail-if", "on_cpu.p99>1ns"] + args)
+    check(p.returncode == 3 and "--fail-if on_cpu.p99>1ns holds: on_cpu.p99 = " in p.stderr,
+          "fail-if: rc %d %s" % (p.returncode, p.stderr))
+    p = run([FL, "--breakdown", "--fail-if", "io.max>3600s", "--fail-if", "on_cpu.total<1ns"] + args)
+    check(p.returncode == 0, "fail-if not holding: rc %d %s" % (p.returncode, p.stderr))
+    p = run([FL, "--fail-if", "io.p99>5ms"] + args)
+    check(p.returncode == 2 and "measured only with --breakdown" in p.stderr, p.stderr)
+    print("ok outputs: report/diff/promtool, --fail-if on components, %d cross-thread flushes" % n)
+
+
+def case_anatomy_crash():
+    """A recorder killed mid-flush: its span is closed when flushlat frees the in-flight slot,
+    so the sched_switch filter closes again (open_spans back to 0)."""
+    t = start_tracer(["-b", rec(), "--breakdown", "--interval", "0.2", "--format", "json"], tmp("e"))
+    r = subprocess.Popen([rec(), "--wait-for-tracer=20", "--flushes", "3", "--hold-flush", "30000",
+                          "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    STARTED.append(r)
+    time.sleep(1.5)
+    r.kill()
+    r.wait()
+    time.sleep(1.0)
+    t.send_signal(signal.SIGINT)
+    out, _ = t.communicate(timeout=20)
+    check(t.returncode == 0, "tracer rc %d %s" % (t.returncode, read(tmp("e"))))
+    snaps = split_json(out)[1]
+    opened = [s for s in snaps if s["breakdown"]["checks"]["open_spans"] == 1 and s["in_flight"]["count"] == 1]
+    check(opened, "no snapshot saw the held flush open: %s" %
+          [(s["breakdown"]["checks"]["open_spans"], s["in_flight"]["count"]) for s in snaps])
+    last = snaps[-1]
+    check(last["breakdown"]["checks"]["open_spans"] == 0 and last["in_flight"]["count"] == 0,
+          "after the crash: open_spans %d, in flight %d" %
+          (last["breakdown"]["checks"]["open_spans"], last["in_flight"]["count"]))
+    print("ok crashed mid-flush: span closed (open_spans 1 -> 0)")
+
+
+def case_anatomy_overlap():
+    """Flushes overlapping on one thread (50 started, held 300 ms, then completed): each gets
+    its own anatomy, adding up to its own wall time; every span closes."""
+    n = 50
+    recs, snaps, _ = anat_run(["--breakdown", "--slow", "0"], [str(n), "300"], recorder="inflight_flood")
+    b = snaps[-1]["breakdown"]
+    check(len(recs) == n and b["flushes"] == n, "%d records, %d flushes" % (len(recs), b["flushes"]))
+    for r in recs:
+        check_sum(r, "overlapping flush")
+        check(r["components"]["sleep"]["total_ns"] >= 250e6, "held 300 ms but sleep is %s" % r["components"])
+    check(b["checks"]["open_spans"] == 0 and b["checks"]["not_anatomised"] == 0, "checks %s" % b["checks"])
+    print("ok %d overlapping flushes on one thread, each adding up" % n)
+
+
+def case_anatomy_errors():
+    """The anatomy's usage errors: one line each, exit 2, nothing attached."""
+    r = rec()
+    cases = [
+        (["--syscalls", "-b", r], "--syscalls needs --breakdown"),
+        (["--folded", "x", "-b", r], "--folded needs --breakdown"),
+        (["--slow-buffer", "64", "-b", r], "--slow-buffer needs --slow"),
+        (["--slow", "5", "-b", r], "bad --slow '5'"),
+        (["--slow", "-1ms", "-b", r], "bad --slow"),
+        (["--slow", "abc", "-b", r], "bad --slow"),
+        (["--slow", "1ms", "--slow-buffer", "5", "-b", r], "bad --slow-buffer '5'"),
+        (["--slow", "1ms", "--slow-buffer", "2", "-b", r], "bad --slow-buffer"),
+        (["--top", "0", "-b", r], "bad --top '0'"),
+        (["--top", "101", "-b", r], "bad --top '101'"),
+        (["--stuck", "0", "-b", r], "bad --stuck '0'"),
+        (["--stuck", "10us", "-b", r], "bad --stuck"),
+        (["--lean", "--breakdown", "-b", r], "--breakdown needs the start probe"),
+        (["--lean", "--stuck", "1s", "-b", r], "--stuck needs the start probe"),
+        (["--fail-if", "io.p99>5ms", "-b", r], "measured only with --breakdown"),
+        (["--fail-if", "slow_dropped>0", "-b", r], "measured only with --slow"),
+        (["--fail-if", "stuck>0", "-b", r], "measured only with --stuck"),
+        (["--fail-if", "io.p98>5ms", "-b", r], "unknown metric"),
+    ]
+    for args, msg in cases:
+        p = run([FL] + args)
+        check(p.returncode == 2, "%s: rc %d (%s)" % (args, p.returncode, p.stderr))
+        check(msg in p.stderr and p.stderr.count("\n") == 1, "%s: %r lacks %r" % (args, p.stderr, msg))
+    # a --folded file that cannot be created: a runtime error, before CMD runs
+    p = run([FL, "--breakdown", "--folded", "/nonexistent/dir/f", "--", r, "--flushes", "3",
+             "--no-sync", "--log-durations", tmp("nolog")])
+    check(p.returncode == 1 and p.stderr.count("\n") == 1 and
+          "cannot open --folded /nonexistent/dir/f: No such file or directory" in p.stderr,
+          "--folded: rc %d %r" % (p.returncode, p.stderr))
+    check(not os.path.exists(tmp("nolog")), "CMD ran although the start failed")
+    print("ok %d anatomy usage errors, --folded unwritable" % len(cases))
+
+
+def case_no_btf():
+    """Without kernel BTF the default mode works exactly; --breakdown fails with one line."""
+    if run(["unshare", "-m", "true"]).returncode:
+        print("SKIP: cannot create a mount namespace (unshare -m) to hide the kernel BTF")
+        sys.exit(77)
+    log = tmp("d")
+    sh = ("mount --bind /dev/null /sys/kernel/btf/vmlinux && "
+          "%s --format json --output %s -- %s --flushes 50 --no-sync --log-durations %s && "
+          "%s --slow 0 --top 2 --output /dev/null -- %s --flushes 10 --no-sync && "
+          "%s --breakdown -- %s --flushes 5 --no-sync") % (FL, tmp("j"), rec(), log, FL, rec(), FL, rec())
+    p = run(["unshare", "-m", "sh", "-c", sh])
+    exact(json_last(read(tmp("j"))), durations(log), "without kernel BTF")
+    check(p.returncode == 1 and "--breakdown needs the kernel's BTF" in p.stderr,
+          "--breakdown without BTF: rc %d %s" % (p.returncode, p.stderr))
+    print("ok without BTF: default mode exact, --slow/--top work, --breakdown refused")
+
+
+def case_anatomy_progs():
+    """The default mode loads its two programs only; each option adds its hooks; a killed
+    --breakdown tracer leaves the recorder exact and no program behind."""
+    path = os.path.realpath(rec())
+    log = tmp("d")
+    r = subprocess.Popen([path, "--seconds", "6", "--rate", "2000", "--no-sync", "--dump",
+                          "--log-durations", log], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    seen = {}
+    for name, args, want in (("default", [], 2), ("breakdown", ["--breakdown"], 3),
+                             ("syscalls", ["--breakdown", "--syscalls"], 5),
+                             ("stuck", ["--stuck", "1s"], 3), ("slow+top", ["--slow", "1ms", "--top", "2"], 2)):
+        t = start_tracer(["-p", str(r.pid)] + args, tmp("e-" + name))
+        ids = prog_ids(t.pid)
+        seen[name] = len(ids)
+        check(len(ids) == want, "%s: %d programs, want %d" % (name, len(ids), want))
+        if name == "syscalls":
+            t.kill()
+            t.wait()
+            wait_for(lambda: not live_prog_ids(ids), 5, "programs released after kill -9")
+            wait_for(lambda: semaphore_values(r.pid, path) == [0, 0], 5, "semaphores back to 0")
+        else:
+            t.send_signal(signal.SIGINT)
+            t.communicate(timeout=20)
+            check(t.returncode == 0, "%s: rc %d" % (name, t.returncode))
+    out, _ = r.communicate(timeout=30)
+    check(r.returncode == 0 and ("samples=%d " % len(durations(log))) in out, "recorder harmed")
+    print("ok programs per mode %s; kill -9 of --breakdown --syscalls left nothing" % seen)
 
 
 def collect_values(text):
@@ -2030,5 +2543,5 @@ if __name__ == "__main__":
                 p.kill()
                 p.wait()
         # never into a mount a test made (a bind mount of build/lib, say)
-        subprocess.run(["rm", "-rf", "--one-file-system", TMP])
+        subprocess.run(["rm", "-rf", "--one-file-system", TMP] + ([WAL] if WAL else []))
     print("PASS " + name)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "breakdown.h"
 #include "buckets.h"
 #include "metastore.h"
 
@@ -56,6 +57,38 @@ const struct fl_family fl_families[FL_F_NR] = {
 	[FL_F_SCRAPE] = { "scrape_duration_seconds", FL_MT_GAUGE, "seconds",
 			  "Time flushlat took to read and merge its BPF maps and render the "
 			  "previous scrape." },
+	[FL_F_BD_FLUSHES] = { "breakdown_flushes", FL_MT_COUNTER, NULL,
+			      "Meta flushes with a breakdown (--breakdown)." },
+	[FL_F_BD_WALL] = { "breakdown_wall_seconds", FL_MT_COUNTER, "seconds",
+			   "Their wall time between the probes (kernel clock): the sum of the "
+			   "components." },
+	[FL_F_BD_COMPONENT] = { "component_seconds", FL_MT_COUNTER, "seconds",
+				"Meta flush time by component: on_cpu, runq (runnable, waiting for "
+				"a CPU), io (blocked on I/O), sleep (blocked otherwise)." },
+	[FL_F_BD_SYSCALL_TIME] = { "syscall_seconds", FL_MT_COUNTER, "seconds",
+				   "Time inside each system call during meta flushes "
+				   "(sys_enter/sys_exit, --syscalls)." },
+	[FL_F_BD_SYSCALL_COUNT] = { "syscall_count", FL_MT_COUNTER, NULL,
+				    "System calls made during meta flushes (--syscalls)." },
+	[FL_F_BD_BLOCKED_TIME] = { "syscall_blocked_seconds", FL_MT_COUNTER, "seconds",
+				   "Off-CPU time during meta flushes by the system call in progress "
+				   "at each blocking switch-out (none: outside any call)." },
+	[FL_F_BD_BLOCKED_COUNT] = { "syscall_blocked_switches", FL_MT_COUNTER, NULL,
+				    "Blocking switch-outs during meta flushes, by the system call "
+				    "in progress." },
+	[FL_F_BD_CROSS_THREAD] = { "breakdown_cross_thread", FL_MT_COUNTER, NULL,
+				   "Meta flushes completed on another thread than the one that "
+				   "started them." },
+	[FL_F_BD_SLOW_COMPONENT] = { "slow_component_seconds", FL_MT_COUNTER, "seconds",
+				     "Time by component of the meta flushes at or over --slow." },
+	[FL_F_SLOW] = { "slow_flushes", FL_MT_COUNTER, NULL, "Meta flushes at or over --slow." },
+	[FL_F_SLOW_DROPPED] = { "slow_records_dropped", FL_MT_COUNTER, NULL,
+				"Slow-flush records that could not be delivered (ring buffer "
+				"full)." },
+	[FL_F_STUCK] = { "stuck_flushes", FL_MT_GAUGE, NULL,
+			 "Meta flushes in flight for at least --stuck." },
+	[FL_F_TOP] = { "top_flush_duration_seconds", FL_MT_GAUGE, "seconds",
+		       "The slowest meta flushes of the run (--top N), rank 1 the slowest." },
 };
 
 void fl_seconds_str(char *buf, size_t len, uint64_t ns)
@@ -202,6 +235,93 @@ static void build_procs(struct fl_expo *e, const struct fl_snapshot *s)
 	}
 }
 
+/* ---- the flush anatomy ---- */
+
+/* One series per component of sums (component="on_cpu", ...). */
+static void build_components(struct fl_expo *e, enum fl_family_id id, const struct fl_bd_sums *s)
+{
+	struct fl_expo_metric *m = family(e, id, FL_COMP_NR);
+
+	for (int c = 0; m && c < FL_COMP_NR; c++) {
+		label(&m[c], "component", fl_comp_names[c]);
+		m[c].v = s->comp_ns[c];
+		m[c].ns = 1;
+	}
+}
+
+/*
+ * Two methods, two pairs of families: with --syscalls every call is timed
+ * (time inside it); without, the off-CPU time is charged to the call in
+ * progress at each blocking switch-out.  Different quantities, so never
+ * one name.
+ */
+static void build_syscalls(struct fl_expo *e, const struct fl_breakdown *b)
+{
+	const struct fl_bd_sums *s = &b->all.s;
+	int hooks = b->method == FL_SYSM_HOOKS;
+	size_t n = hooks ? FL_SYS_NR - 1 : FL_SYS_NR; /* "none" only for the switch view */
+	struct fl_expo_metric *t = family(e, hooks ? FL_F_BD_SYSCALL_TIME : FL_F_BD_BLOCKED_TIME, n);
+	struct fl_expo_metric *c = family(e, hooks ? FL_F_BD_SYSCALL_COUNT : FL_F_BD_BLOCKED_COUNT, n);
+	size_t j = 0;
+
+	for (int i = 0; t && c && i < FL_SYS_NR; i++) {
+		if (hooks && i == FL_SYS_NONE)
+			continue;
+		label(&t[j], "syscall", fl_sys_names[i]);
+		label(&c[j], "syscall", fl_sys_names[i]);
+		t[j].v = hooks ? s->sys_ns[i] : s->sys_off_ns[i];
+		t[j].ns = 1;
+		c[j].v = hooks ? s->sys_calls[i] : s->sys_blocked[i];
+		j++;
+	}
+}
+
+static void build_breakdown(struct fl_expo *e, const struct fl_breakdown *b)
+{
+	single(e, FL_F_BD_FLUSHES, b->all.s.flushes, 0);
+	single(e, FL_F_BD_WALL, b->all.s.wall_ns, 1);
+	build_components(e, FL_F_BD_COMPONENT, &b->all.s);
+	build_syscalls(e, b);
+	single(e, FL_F_BD_CROSS_THREAD, b->checks.cross_thread, 0);
+	/* a p99 tail changes with every flush: a counter only for a fixed --slow */
+	if (b->basis == FL_SLOW_FIXED)
+		build_components(e, FL_F_BD_SLOW_COMPONENT, &b->slow.s);
+}
+
+/* --top N: rank 1 the slowest; a displaced flush's series disappears. */
+static void build_top(struct fl_expo *e, const struct fl_anatomy *a)
+{
+	struct fl_expo_metric *m = family(e, FL_F_TOP, a->ntop);
+	char v[24];
+
+	for (size_t i = 0; m && i < a->ntop; i++) {
+		snprintf(v, sizeof(v), "%zu", i + 1);
+		label(&m[i], "rank", v);
+		snprintf(v, sizeof(v), "%" PRIu32, a->top[i].pid);
+		label(&m[i], "pid", v);
+		snprintf(v, sizeof(v), "%" PRIu32, a->top[i].tid);
+		label(&m[i], "tid", v);
+		snprintf(v, sizeof(v), "%" PRIu64, a->top[i].start_ns);
+		label(&m[i], "start_ns", v);
+		m[i].v = a->top[i].duration_ns;
+		m[i].ns = 1;
+	}
+}
+
+static void build_anatomy(struct fl_expo *e, const struct fl_anatomy *a)
+{
+	if (a->bd)
+		build_breakdown(e, a->bd);
+	if (a->slow_on) {
+		single(e, FL_F_SLOW, a->slow_flushes, 0);
+		single(e, FL_F_SLOW_DROPPED, a->slow_dropped, 0);
+	}
+	if (a->stuck_on)
+		single(e, FL_F_STUCK, a->stuck, 0);
+	if (a->top_n)
+		build_top(e, a);
+}
+
 int fl_expo_build(struct fl_expo *e, const struct fl_snapshot *s, const struct fl_render_opts *o)
 {
 	const struct duration64 *d = &s->ms.maintenance_meta_flush, *w = &s->window.maintenance_meta_flush;
@@ -232,6 +352,8 @@ int fl_expo_build(struct fl_expo *e, const struct fl_snapshot *s, const struct f
 	single(e, FL_F_DROPPED, s->dropped, 0);
 	build_progs(e, s);
 	build_procs(e, s);
+	if (s->an)
+		build_anatomy(e, s->an);
 	if (s->prev_scrape_ns)
 		single(e, FL_F_SCRAPE, s->prev_scrape_ns, 1);
 	return e->oom ? -1 : 0;

@@ -51,6 +51,20 @@ enum fl_family_id {
 	FL_F_PROC_SUM,
 	FL_F_PROC_MAX,
 	FL_F_SCRAPE,
+	/* the flush anatomy (--breakdown, --syscalls, --slow, --stuck, --top) */
+	FL_F_BD_FLUSHES,
+	FL_F_BD_WALL,
+	FL_F_BD_COMPONENT,
+	FL_F_BD_SYSCALL_TIME,    /* --syscalls: time inside each call */
+	FL_F_BD_SYSCALL_COUNT,
+	FL_F_BD_BLOCKED_TIME,    /* without: off-CPU time by the call in progress */
+	FL_F_BD_BLOCKED_COUNT,
+	FL_F_BD_CROSS_THREAD,
+	FL_F_BD_SLOW_COMPONENT,
+	FL_F_SLOW,
+	FL_F_SLOW_DROPPED,
+	FL_F_STUCK,
+	FL_F_TOP,
 	FL_F_NR,
 };
 
@@ -58,9 +72,9 @@ extern const struct fl_family fl_families[FL_F_NR];
 
 /* One series' value: a count, or nanoseconds exported as seconds. */
 struct fl_expo_metric {
-	struct prom_label labels[2]; /* besides the common ones: program, or pid and comm */
+	struct prom_label labels[4]; /* besides the common ones: program, pid and comm, ... */
 	int nlabels;
-	char lv[2][40];              /* their values */
+	char lv[4][40];              /* their values */
 	uint64_t v;
 	int ns;                      /* v is ns, shown in seconds */
 };

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "breakdown.h"
 #include "metastore.h"
 #include "percentile.h"
 
@@ -87,22 +88,77 @@ static struct fl_value get_dropped(const struct fl_metric *m, const struct fl_sn
 	return known(s->dropped);
 }
 
+static const struct fl_breakdown *bd(const struct fl_snapshot *s)
+{
+	return s->an ? s->an->bd : NULL;
+}
+
+static struct fl_value get_comp_total(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	return bd(s) ? known(bd(s)->all.s.comp_ns[m->comp]) : (struct fl_value){ 0 };
+}
+
+static struct fl_value get_comp_max(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	return bd(s) ? known(bd(s)->all.s.comp_max[m->comp]) : (struct fl_value){ 0 };
+}
+
+static struct fl_value get_comp_quantile(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	return bd(s) ? known(fl_bd_percentile(&bd(s)->all, m->comp, m->q)) : (struct fl_value){ 0 };
+}
+
+static struct fl_value get_slow_flushes(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return s->an && s->an->slow_on ? known(s->an->slow_flushes) : (struct fl_value){ 0 };
+}
+
+static struct fl_value get_slow_dropped(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return s->an && s->an->slow_on ? known(s->an->slow_dropped) : (struct fl_value){ 0 };
+}
+
+static struct fl_value get_stuck(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return s->an && s->an->stuck_on ? known(s->an->stuck) : (struct fl_value){ 0 };
+}
+
+#define BD FL_MF_BREAKDOWN
+/* The six metrics of a component: COMP.total, .p50, .p90, .p99, .p99.9, .max. */
+#define COMP_ROWS(c, n)                                                                            \
+	{ n ".total", NULL, FL_UNIT_NS, 0, BD | FL_MF_DIFF, get_comp_total, c },                  \
+	{ n ".p50", NULL, FL_UNIT_NS, 0.50, BD, get_comp_quantile, c },                           \
+	{ n ".p90", NULL, FL_UNIT_NS, 0.90, BD, get_comp_quantile, c },                           \
+	{ n ".p99", NULL, FL_UNIT_NS, 0.99, BD | FL_MF_DIFF, get_comp_quantile, c },              \
+	{ n ".p99.9", NULL, FL_UNIT_NS, 0.999, BD, get_comp_quantile, c },                        \
+	{ n ".max", NULL, FL_UNIT_NS, 0, BD, get_comp_max, c }
+
 /* Table order is the order of every list shown to users (help, errors, diff). */
 const struct fl_metric fl_metrics[] = {
-	{ "samples", NULL, FL_UNIT_COUNT, 0, FL_MF_DIFF, get_samples },
-	{ "total", NULL, FL_UNIT_NS, 0, 0, get_total },
-	{ "min", NULL, FL_UNIT_NS, 0, 0, get_min },
-	{ "avg", NULL, FL_UNIT_NS, 0, FL_MF_DIFF, get_avg },
-	{ "p50", "p50_ns", FL_UNIT_NS, 0.50, FL_MF_DIFF, get_quantile },
-	{ "p90", "p90_ns", FL_UNIT_NS, 0.90, FL_MF_DIFF, get_quantile },
-	{ "p99", "p99_ns", FL_UNIT_NS, 0.99, FL_MF_DIFF, get_quantile },
-	{ "p99.9", "p99_9_ns", FL_UNIT_NS, 0.999, FL_MF_DIFF, get_quantile },
-	{ "max", NULL, FL_UNIT_NS, 0, FL_MF_DIFF, get_max },
-	{ "jitter", NULL, FL_UNIT_NS, 0, 0, get_jitter },
-	{ "rate", NULL, FL_UNIT_PER_SEC, 0, 0, get_rate },
-	{ "in_flight", NULL, FL_UNIT_COUNT, 0, FL_MF_START, get_in_flight },
-	{ "unmatched", NULL, FL_UNIT_COUNT, 0, FL_MF_START, get_unmatched },
-	{ "dropped", NULL, FL_UNIT_COUNT, 0, 0, get_dropped },
+	{ "samples", NULL, FL_UNIT_COUNT, 0, FL_MF_DIFF, get_samples, 0 },
+	{ "total", NULL, FL_UNIT_NS, 0, 0, get_total, 0 },
+	{ "min", NULL, FL_UNIT_NS, 0, 0, get_min, 0 },
+	{ "avg", NULL, FL_UNIT_NS, 0, FL_MF_DIFF, get_avg, 0 },
+	{ "p50", "p50_ns", FL_UNIT_NS, 0.50, FL_MF_DIFF, get_quantile, 0 },
+	{ "p90", "p90_ns", FL_UNIT_NS, 0.90, FL_MF_DIFF, get_quantile, 0 },
+	{ "p99", "p99_ns", FL_UNIT_NS, 0.99, FL_MF_DIFF, get_quantile, 0 },
+	{ "p99.9", "p99_9_ns", FL_UNIT_NS, 0.999, FL_MF_DIFF, get_quantile, 0 },
+	{ "max", NULL, FL_UNIT_NS, 0, FL_MF_DIFF, get_max, 0 },
+	{ "jitter", NULL, FL_UNIT_NS, 0, 0, get_jitter, 0 },
+	{ "rate", NULL, FL_UNIT_PER_SEC, 0, 0, get_rate, 0 },
+	{ "in_flight", NULL, FL_UNIT_COUNT, 0, FL_MF_START, get_in_flight, 0 },
+	{ "unmatched", NULL, FL_UNIT_COUNT, 0, FL_MF_START, get_unmatched, 0 },
+	{ "dropped", NULL, FL_UNIT_COUNT, 0, 0, get_dropped, 0 },
+	{ "slow_flushes", NULL, FL_UNIT_COUNT, 0, FL_MF_SLOW, get_slow_flushes, 0 },
+	{ "slow_dropped", NULL, FL_UNIT_COUNT, 0, FL_MF_SLOW, get_slow_dropped, 0 },
+	{ "stuck", NULL, FL_UNIT_COUNT, 0, FL_MF_STUCK, get_stuck, 0 },
+	COMP_ROWS(FL_COMP_ON_CPU, "on_cpu"),
+	COMP_ROWS(FL_COMP_RUNQ, "runq"),
+	COMP_ROWS(FL_COMP_IO, "io"),
+	COMP_ROWS(FL_COMP_SLEEP, "sleep"),
 };
 const size_t fl_nmetrics = sizeof(fl_metrics) / sizeof(fl_metrics[0]);
 
@@ -124,13 +180,30 @@ struct fl_value fl_metric_value(const struct fl_metric *m, const struct fl_snaps
 	return m->get(m, s);
 }
 
+const char *fl_metric_needs(const struct fl_metric *m)
+{
+	if (m->flags & FL_MF_START)
+		return "not measured with --lean";
+	if (m->flags & FL_MF_BREAKDOWN)
+		return "measured only with --breakdown";
+	if (m->flags & FL_MF_SLOW)
+		return "measured only with --slow";
+	if (m->flags & FL_MF_STUCK)
+		return "measured only with --stuck";
+	return "";
+}
+
 void fl_metric_names(struct strbuf *out, const char *sep)
 {
 	const struct fl_metric *m;
 
 	fl_for_each_metric(m) {
+		if (m->flags & FL_MF_BREAKDOWN)
+			continue;
 		if (m != fl_metrics)
 			strbuf_puts(out, sep);
 		strbuf_puts(out, m->name);
 	}
+	strbuf_printf(out, "%sCOMP.STAT (COMP: on_cpu runq io sleep; STAT: total p50 p90 p99 p99.9 "
+			   "max)", sep);
 }

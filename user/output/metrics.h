@@ -23,6 +23,9 @@ enum fl_unit {
 /* flags */
 #define FL_MF_START 0x1 /* needs the start probe: unknown with --lean */
 #define FL_MF_DIFF 0x2  /* a row of `flushlat diff` */
+#define FL_MF_BREAKDOWN 0x4 /* a flush component (COMP.STAT): needs --breakdown */
+#define FL_MF_SLOW 0x8  /* needs --slow */
+#define FL_MF_STUCK 0x10 /* needs --stuck */
 
 /* A metric's value on one snapshot. */
 struct fl_value {
@@ -38,19 +41,25 @@ struct fl_metric {
 	double q;         /* the quantile of a percentile, else 0 */
 	unsigned int flags;
 	struct fl_value (*get)(const struct fl_metric *m, const struct fl_snapshot *s);
+	int comp;         /* FL_MF_BREAKDOWN: the component (enum fl_comp) */
 };
 
 extern const struct fl_metric fl_metrics[];
 extern const size_t fl_nmetrics;
 
 #define fl_for_each_metric(m) for ((m) = fl_metrics; (m) < fl_metrics + fl_nmetrics; (m)++)
-/* The percentiles, in table order (p50, p90, p99, p99.9). */
-#define fl_for_each_quantile(m) fl_for_each_metric(m) if ((m)->q > 0)
+/* The flush-duration percentiles, in table order (p50, p90, p99, p99.9). */
+#define fl_for_each_quantile(m) fl_for_each_metric(m) if ((m)->q > 0 && !((m)->flags & FL_MF_BREAKDOWN))
 
 /* The metric named by the first len bytes of name, or NULL. */
 const struct fl_metric *fl_metric_find(const char *name, size_t len);
 struct fl_value fl_metric_value(const struct fl_metric *m, const struct fl_snapshot *s);
-/* The names, in table order, separated by sep ("samples, total, ..."). */
+/* What an unknown value lacks: "--lean" measures no starts, ... ("" if known). */
+const char *fl_metric_needs(const struct fl_metric *m);
+/*
+ * The names, in table order, separated by sep ("samples, total, ..."); the
+ * component metrics as one entry, "COMP.STAT" with its two lists.
+ */
 void fl_metric_names(struct strbuf *out, const char *sep);
 
 #endif /* FLUSHLAT_METRICS_H */

@@ -9,6 +9,7 @@
 #define FLUSHLAT_RENDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buckets.h"
 #include "snapshot.h"

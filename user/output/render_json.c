@@ -25,6 +25,7 @@
 
 #include <json-c/json.h>
 
+#include "breakdown.h"
 #include "metastore.h"
 #include "metrics.h"
 #include "render.h"
@@ -156,6 +157,7 @@ void fl_render_json(const struct fl_snapshot *s, const struct fl_render_opts *o,
 		json_object_object_add(root, "lean", json_object_new_boolean(1));
 	if (s->delta)
 		json_object_object_add(root, "delta", json_object_new_boolean(1));
+	fl_render_anatomy_json(s, root);
 
 	txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
 						   JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "breakdown.h"
 #include "format.h"
 #include "hist_text.h"
 #include "metastore.h"
@@ -89,4 +90,5 @@ void fl_render_text(const struct fl_snapshot *s, const struct fl_render_opts *o,
 		render_procs(s, out);
 	if (o->hist)
 		fl_render_hist_text(s, o->term_cols, out);
+	fl_render_anatomy_text(s, out);
 }

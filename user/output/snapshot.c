@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "breakdown.h"
 #include "metastore.h"
 
 void fl_snapshot_init(struct fl_snapshot *s)
@@ -27,6 +28,8 @@ void fl_snapshot_free(struct fl_snapshot *s)
 	s->native = NULL;
 	free(s->ex);
 	s->ex = NULL;
+	fl_anatomy_free(s->an);
+	s->an = NULL;
 }
 
 int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src)
@@ -35,6 +38,7 @@ int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src)
 	dst->procs = NULL;
 	dst->native = NULL;
 	dst->ex = NULL;
+	dst->an = NULL;
 	if (src->nprocs) {
 		dst->procs = malloc(src->nprocs * sizeof(*src->procs));
 		if (!dst->procs)
@@ -42,6 +46,8 @@ int fl_snapshot_copy(struct fl_snapshot *dst, const struct fl_snapshot *src)
 		memcpy(dst->procs, src->procs, src->nprocs * sizeof(*src->procs));
 	}
 	if (src->native && !(dst->native = fl_native_dup(src->native)))
+		goto fail;
+	if (src->an && !(dst->an = fl_anatomy_dup(src->an)))
 		goto fail;
 	if (src->ex) {
 		dst->ex = malloc(FL_HIST_NBUCKETS * sizeof(*src->ex));
@@ -88,6 +94,14 @@ int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
 	if (fl_snapshot_copy(out, cur))
 		return -1;
 	out->delta = 1;
+	if (cur->an) {
+		fl_anatomy_free(out->an);
+		out->an = fl_anatomy_delta(cur->an, prev->an);
+		if (!out->an) {
+			fl_snapshot_free(out);
+			return -1;
+		}
+	}
 	metastore_init(&empty);
 	if (cur->has_interval)
 		out->ms = cur->interval; /* exact, min and max included */

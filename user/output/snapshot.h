@@ -16,7 +16,10 @@
 #include "flushlat/metastore_layout.h"
 #include "native.h"
 
-#define FL_MAX_PROGS 4
+struct fl_anatomy; /* breakdown.h */
+
+/* Room for the tracer's programs: two probes, and the anatomy's hooks. */
+#define FL_MAX_PROGS 8
 /* A kernel task name: TASK_COMM_LEN bytes, NUL-terminated only when shorter. */
 #define FL_COMM_LEN 16
 
@@ -77,6 +80,7 @@ struct fl_snapshot {
 	uint64_t window_ns;
 	struct fl_native *native;         /* owned; NULL when not kept (no --listen) */
 	struct fl_exemplar *ex;           /* owned, FL_HIST_NBUCKETS; NULL when not kept */
+	struct fl_anatomy *an;            /* --breakdown/--slow/--top/--stuck, else NULL (owned) */
 };
 
 /* The reading of a tracer that saw nothing: MetaStore empty, no target. */

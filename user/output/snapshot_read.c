@@ -36,6 +36,7 @@
 
 #include <json-c/json.h>
 
+#include "breakdown.h"
 #include "snapshot_read.h"
 
 /*
@@ -452,7 +453,8 @@ static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err
 	    get_arr(root, "", "processes", 1, &procs, err, errlen) ||
 	    (procs && parse_processes(procs, s, err, errlen)) ||
 	    get_arr(root, "", "programs", 1, &progs, err, errlen) ||
-	    (progs && parse_programs(progs, s, err, errlen)))
+	    (progs && parse_programs(progs, s, err, errlen)) ||
+	    fl_anatomy_from_json(root, s, err, errlen))
 		return -1;
 	return 0;
 }
@@ -867,4 +869,30 @@ int fl_snapshot_load(const char *path, struct fl_snapshot *s, char *err, size_t 
 	}
 	*s = r.s; /* s owns its processes now */
 	return 0;
+}
+
+/* ---- the key readers, for the other parts of a snapshot (breakdown_read.c) */
+
+int fl_json_u64(struct json_object *obj, const char *path, const char *key, int optional,
+		uint64_t *v, char *err, size_t errlen)
+{
+	return get_u64(obj, path, key, optional, v, err, errlen);
+}
+
+int fl_json_as_u64(struct json_object *o, const char *path, const char *key, uint64_t *v,
+		   char *err, size_t errlen)
+{
+	return as_u64(o, path, key, v, err, errlen);
+}
+
+int fl_json_obj(struct json_object *obj, const char *path, const char *key, int optional,
+		struct json_object **out, char *err, size_t errlen)
+{
+	return get_obj(obj, path, key, optional, out, err, errlen);
+}
+
+int fl_json_arr(struct json_object *obj, const char *path, const char *key, int optional,
+		struct json_object **out, char *err, size_t errlen)
+{
+	return get_arr(obj, path, key, optional, out, err, errlen);
 }

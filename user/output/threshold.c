@@ -79,6 +79,34 @@ double fl_duration_unit(const char *u, size_t n)
 	return 0.0;
 }
 
+int fl_duration_parse(const char *s, uint64_t *ns)
+{
+	const char *p = s, *unit;
+	char *end;
+	double v, scale;
+
+	if (!s || !*s)
+		return -1;
+	if (!strcmp(s, "0")) {
+		*ns = 0;
+		return 0;
+	}
+	while ((*p >= '0' && *p <= '9') || *p == '.')
+		p++;
+	if (p == s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != p || errno || !isfinite(v))
+		return -1;
+	unit = p;
+	scale = unit_scale(unit, strlen(unit));
+	if (scale == 0.0 || v * scale > 1e18)
+		return -1;
+	*ns = (uint64_t)llround(v * scale);
+	return 0;
+}
+
 int fl_threshold_parse(const char *expr, struct fl_threshold *t, char *err, size_t errlen)
 {
 	const char *p, *num, *unit;
@@ -198,8 +226,8 @@ static const char *unit_suffix(const struct fl_metric *m)
 
 static int unknown(const struct fl_threshold *t, char *why, size_t len)
 {
-	snprintf(why, len, "--fail-if %s: %s is unknown (not measured with --lean)", t->text,
-		 t->metric->name);
+	snprintf(why, len, "--fail-if %s: %s is unknown (%s)", t->text, t->metric->name,
+		 fl_metric_needs(t->metric));
 	return -1;
 }
 

@@ -8,6 +8,7 @@
 #define FLUSHLAT_THRESHOLD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "metrics.h"
 #include "snapshot.h"
@@ -25,6 +26,11 @@ struct fl_threshold {
 /* ns per unit for the duration unit u (n bytes: ns us ms s), 0 when unknown. */
 double fl_duration_unit(const char *u, size_t n);
 int fl_threshold_parse(const char *expr, struct fl_threshold *t, char *err, size_t errlen);
+/*
+ * A duration option: a plain decimal with a unit ns/us/ms/s ("5ms", "1.5s"),
+ * or "0".  0 and *ns, or -1 on garbage, a missing unit or more than 10^18 ns.
+ */
+int fl_duration_parse(const char *s, uint64_t *ns);
 /*
  * 1 when the condition holds on s (why says so), 0 when it does not, -1 when
  * the metric is unknown on s (--lean; why says so): an unknown value neither

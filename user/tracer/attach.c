@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "anatomy.h"
 #include "flushlat.h"
 #include "flushlat.skel.h"
 #include "msg.h"
@@ -80,6 +81,8 @@ int fl_attach_all(struct fl_session *t)
 {
 	pid_t pid = t->o.pid ? t->o.pid : t->child.pid ? t->child.pid : -1;
 
+	if (fl_anat_attach(t)) /* the scheduler hooks first: no span opens without them */
+		return -1;
 	for (int i = 0; i < t->targets.n; i++) {
 		struct fl_target *x = &t->targets.t[i];
 		int has_fallback = t->child.pid && !(i == 0 && t->exe_probes); /* a library */
@@ -100,6 +103,7 @@ void fl_detach_all(struct fl_session *t)
 {
 	for (int i = 0; i < t->targets.n; i++)
 		fl_detach_target(t, &t->targets.t[i]);
+	fl_anat_detach(t->anat); /* after the probes: no span opens any more */
 }
 
 /*
@@ -141,12 +145,19 @@ int fl_load_bpf(struct fl_session *t)
 			.window_s = t->o.window,
 		},
 	};
-	char msg[256];
-	int err;
+	struct bpf_object_open_opts open_opts = { .sz = sizeof(open_opts) };
+	char msg[256], btf[64];
+	int err, btf_fd;
 
-	t->skel = flushlat__open();
+	if (fl_anat_check_btf(t))
+		return -1;
+	btf_fd = fl_anat_btf_fallback(btf, sizeof(btf));
+	open_opts.btf_custom_path = btf_fd >= 0 ? btf : NULL;
+	t->skel = flushlat__open_opts(&open_opts);
 	if (!t->skel) {
 		fprintf(stderr, "flushlat: cannot open the BPF object: %s\n", strerror(errno));
+		if (btf_fd >= 0)
+			close(btf_fd);
 		return -1;
 	}
 	t->skel->rodata->clock_mode = (__u32)t->o.clock;
@@ -160,16 +171,27 @@ int fl_load_bpf(struct fl_session *t)
 	t->skel->rodata->track_procs = cfg.track_procs;
 	if (fl_epochs_configure(t->skel, &cfg.epochs, msg, sizeof(msg))) {
 		fprintf(stderr, "flushlat: %s\n", msg);
+		if (btf_fd >= 0)
+			close(btf_fd);
 		return -1;
 	}
-	if (flushlat__load(t->skel)) {
-		err = errno;
-		fprintf(stderr, "flushlat: cannot load the BPF program: %s%s (-v: libbpf's log)\n",
+	fl_anat_configure(t);
+	err = flushlat__load(t->skel) ? errno : 0;
+	if (btf_fd >= 0)
+		close(btf_fd);
+	if (err) {
+		fprintf(stderr, "flushlat: cannot load the BPF program%s: %s%s (-v: libbpf's log)\n",
+			t->o.breakdown || t->o.stuck_ns ?
+				" (--breakdown/--stuck need tp_btf/sched_switch, sys_enter/exit and "
+				"iter/task programs)" : "",
 			strerror(err),
 			err == EPERM ? " (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN)" :
 			err == ENOSYS ? " (kernel without BPF)" : "");
 		return -1;
 	}
+	if (fl_anat_open(t))
+		return -1;
+	cfg.anat = t->anat;
 	if (t->o.bpf_stats) {
 		t->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (t->stats_fd < 0)

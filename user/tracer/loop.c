@@ -13,11 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anatomy.h"
 #include "render.h"
 #include "term.h"
 #include "live.h"
 
-enum { P_SIG, P_TARGET, P_CHILD, P_INTERVAL, P_DURATION, P_WATCH, P_WATCH_TIMER, P_NR };
+/* P_RECORDS, P_ANAT_TIMER: the flush anatomy's ring buffer and timer (slow.c) */
+enum { P_SIG, P_TARGET, P_CHILD, P_INTERVAL, P_DURATION, P_WATCH, P_WATCH_TIMER, P_RECORDS,
+       P_ANAT_TIMER, P_NR };
 
 static int stop_sig;
 
@@ -197,6 +200,8 @@ int fl_loop_run(struct fl_session *t, struct fl_snapshot *prev)
 	l.p[P_DURATION].fd = timer(t->o.duration, 0);
 	l.p[P_WATCH].fd = t->watch.ifd; /* owned by the watch */
 	l.p[P_WATCH_TIMER].fd = t->watch.tfd;
+	l.p[P_RECORDS].fd = fl_anat_ring_fd(t->anat); /* owned by the anatomy */
+	l.p[P_ANAT_TIMER].fd = fl_anat_timer_fd(t->anat);
 	if (l.p[P_SIG].fd < 0 || (t->o.interval && l.p[P_INTERVAL].fd < 0) ||
 	    (t->o.duration && l.p[P_DURATION].fd < 0)) {
 		fprintf(stderr, "flushlat: cannot set up the run loop: %s\n", strerror(errno));
@@ -238,6 +243,14 @@ int fl_loop_run(struct fl_session *t, struct fl_snapshot *prev)
 			fl_watch_events(t);
 		if (l.p[P_WATCH_TIMER].revents)
 			fl_watch_timer(t);
+		if ((l.p[P_RECORDS].revents && fl_anat_on_ring(t)) ||
+		    (l.p[P_ANAT_TIMER].revents && fl_anat_on_timer(t))) {
+			/* a record could not be written: the run ends like after a snapshot */
+			ret = -1;
+			l.p[P_RECORDS].fd = l.p[P_ANAT_TIMER].fd = -1;
+			l.running = 0;
+			fl_child_signal(&t->child, SIGTERM);
+		}
 		if (l.p[P_INTERVAL].revents) {
 			drain(l.p[P_INTERVAL].fd); /* late ticks are merged into one */
 			if (l.running && tick(t, prev)) {

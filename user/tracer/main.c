@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "anatomy.h"
 #include "caps.h"
 #include "exitcodes.h"
 #include "flushlat.skel.h"
@@ -119,8 +120,10 @@ static int render_http(void *ctx, enum fl_expo_fmt fmt, struct strbuf *out)
 static int final_report(struct fl_session *t, const struct fl_snapshot *prev)
 {
 	struct fl_snapshot cur, d;
-	int held = 0, err;
+	int held = 0, err, aerr;
 
+	/* the run's last records first, then its snapshot (also when --folded failed) */
+	aerr = fl_anat_finish(t);
 	err = fl_reader_read(&t->reader, t->consumer, &cur);
 	if (err) {
 		fprintf(stderr, "flushlat: cannot read the BPF maps: %s\n", strerror(-err));
@@ -142,7 +145,7 @@ static int final_report(struct fl_session *t, const struct fl_snapshot *prev)
 		}
 	}
 	fl_snapshot_free(&cur);
-	if (err)
+	if (err || aerr)
 		return -1;
 	return held ? FL_EXIT_THRESHOLD : FL_EXIT_OK;
 }
@@ -269,6 +272,7 @@ static void cleanup(struct fl_session *t)
 	fl_targets_close(&t->targets);
 	if (t->reader_open)
 		fl_reader_close(&t->reader);
+	fl_anat_close(t->anat);
 	flushlat__destroy(t->skel);
 	if (t->stats_fd > 0)
 		close(t->stats_fd);
@@ -319,7 +323,7 @@ static int start(struct fl_session *t, int closed)
 	if (t->watch.ifd >= 0 ? fl_caps_keep_for_attach() : fl_caps_drop_all())
 		fl_err("warning: cannot drop capabilities: %s", strerror(errno));
 	t->consumer = fl_reader_consumer(&t->reader, 0);
-	if (start_http(t) || open_output(t))
+	if (start_http(t) || open_output(t) || fl_anat_open_files(t))
 		return -1;
 	fprintf(stderr, "flushlat: attached to %d probe%s in %d file%s%s\n", t->nlinks,
 		t->nlinks == 1 ? "" : "s", t->targets.n, t->targets.n == 1 ? "" : "s",

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "breakdown.h"
 #include "flushlat.h"
 #include "metrics.h"
 
@@ -37,6 +38,13 @@ enum {
 	OPT_BUCKETS,
 	OPT_NATIVE_SCHEMA,
 	OPT_WINDOW,
+	OPT_BREAKDOWN,
+	OPT_SYSCALLS,
+	OPT_FOLDED,
+	OPT_SLOW,
+	OPT_SLOW_BUFFER,
+	OPT_TOP,
+	OPT_STUCK,
 };
 
 /* The metric names for --help, wrapped and indented like the option texts. */
@@ -48,6 +56,8 @@ static void metric_list(struct strbuf *out)
 	fl_for_each_metric(m) {
 		size_t w = strlen(m->name) + 1;
 
+		if (m->flags & FL_MF_BREAKDOWN)
+			continue; /* listed as COMP.STAT below */
 		if (!col || col + w > 56) {
 			strbuf_puts(out, col ? "\n" : "");
 			strbuf_puts(out, "                       ");
@@ -56,7 +66,8 @@ static void metric_list(struct strbuf *out)
 		strbuf_printf(out, " %s", m->name);
 		col += w;
 	}
-	strbuf_puts(out, "\n");
+	strbuf_puts(out, "\n                        COMP.STAT (--breakdown): COMP on_cpu runq io sleep,\n"
+			 "                        STAT total p50 p90 p99 p99.9 max; e.g. 'io.p99>5ms'\n");
 }
 
 void fl_usage(FILE *f)
@@ -96,6 +107,32 @@ void fl_usage(FILE *f)
 "                        running and report the tracer's own cost\n"
 "  A per-process breakdown is kept with -b or --lib alone (several processes);\n"
 "  with -p or -- CMD the kernel filters by PID and the MetaStore is that process.\n"
+"\n"
+"Flush anatomy (DURATION: a number with a unit ns us ms s, e.g. 5ms; or 0):\n"
+"      --breakdown       why each flush took its time: on_cpu, runq, io and sleep\n"
+"                        components and time by system call, for all flushes and\n"
+"                        the slow tail; adds a sched_switch hook (a load and a\n"
+"                        branch on every context switch of the machine while no\n"
+"                        flush is open; see README for the measured cost)\n"
+"      --syscalls        with --breakdown: time and count of every system call\n"
+"                        exactly (sys_enter/sys_exit hooks); COSTS ~150 ns on EVERY\n"
+"                        system call of EVERY task while attached.  Without it the\n"
+"                        system-call view is the off-CPU time of the call in\n"
+"                        progress at each blocking switch-out (no syscall hooks)\n"
+"      --slow DURATION   one record per flush at or over DURATION as it completes\n"
+"                        (time, pid, tid, comm, duration; with --breakdown its\n"
+"                        components, system calls and the kernel stack where it\n"
+"                        was blocked longest); the tail of the breakdown\n"
+"      --slow-buffer KB  ring buffer for --slow records (default 4096, a power of\n"
+"                        two >= 4); a record that does not fit is counted\n"
+"      --folded FILE     with --breakdown: at the end, blocked time by kernel stack\n"
+"                        (all flushes; with --slow also the slow ones) as folded\n"
+"                        stacks for flamegraph.pl (a stack walk per blocking\n"
+"                        switch-out: ~2 us each)\n"
+"      --top N           the N slowest flushes of the run (exact, N <= 100)\n"
+"      --stuck DURATION  report every flush in flight for DURATION or longer while\n"
+"                        it is still in flight: pid, tid, age, thread state and\n"
+"                        kernel stack; again every DURATION while it stays stuck\n"
 "\n"
 "Output:\n"
 "      --format F        text (default), prometheus or json (one object per line)\n"
@@ -193,6 +230,52 @@ static int parse_schema(const char *s, int *out)
 	return 0;
 }
 
+/* The anatomy options' rules. */
+static int check_anatomy(struct fl_opts *o, char *err, size_t len)
+{
+	if (o->syscalls && !o->breakdown)
+		return fail(err, len, "--syscalls needs --breakdown");
+	if (o->folded && !o->breakdown)
+		return fail(err, len, "--folded needs --breakdown (it collects the blocked stacks)");
+	if (o->slow_buffer_kb && !o->slow)
+		return fail(err, len, "--slow-buffer needs --slow");
+	if (o->lean && o->breakdown)
+		return fail(err, len, "--breakdown needs the start probe: not with --lean");
+	if (o->lean && o->stuck_ns)
+		return fail(err, len, "--stuck needs the start probe: not with --lean");
+	if (!o->slow_buffer_kb)
+		o->slow_buffer_kb = FL_SLOW_BUFFER_KB;
+	for (int i = 0; i < o->nfail_if; i++) {
+		unsigned int f = o->fail_if[i].metric->flags;
+
+		if (((f & FL_MF_BREAKDOWN) && !o->breakdown) || ((f & FL_MF_SLOW) && !o->slow) ||
+		    ((f & FL_MF_STUCK) && !o->stuck_ns))
+			return fail(err, len, "--fail-if %s: %s", o->fail_if[i].text,
+				    fl_metric_needs(o->fail_if[i].metric));
+	}
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || end == s || *end || *s == '-' || *v > max ? -1 : 0;
+}
+
+/* --slow-buffer: KiB, a power of two from one page up (the ring buffer's rule). */
+static int parse_ring_kb(const char *s, unsigned int *kb)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 1UL << 20, &v) || v < 4 || (v & (v - 1)))
+		return -1;
+	*kb = (unsigned int)v;
+	return 0;
+}
+
 /* Cross-option rules, checked once everything is read. */
 static int check(struct fl_opts *o, char *err, size_t len)
 {
@@ -226,7 +309,7 @@ static int check(struct fl_opts *o, char *err, size_t len)
 				return fail(err, len, "--fail-if %s: unknown with --lean",
 					    o->fail_if[i].text);
 	}
-	return 0;
+	return check_anatomy(o, err, len);
 }
 
 int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t len)
@@ -254,6 +337,13 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 		{ "buckets", required_argument, NULL, OPT_BUCKETS },
 		{ "native-schema", required_argument, NULL, OPT_NATIVE_SCHEMA },
 		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "breakdown", no_argument, NULL, OPT_BREAKDOWN },
+		{ "syscalls", no_argument, NULL, OPT_SYSCALLS },
+		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "slow", required_argument, NULL, OPT_SLOW },
+		{ "slow-buffer", required_argument, NULL, OPT_SLOW_BUFFER },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "stuck", required_argument, NULL, OPT_STUCK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -379,6 +469,41 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 			if (fl_parse_seconds(optarg, &o->window) || o->window < 1)
 				return fail(err, len, "bad --window '%s' (seconds, >= 1)", optarg);
 			o->listen_set = 1;
+			break;
+		case OPT_BREAKDOWN:
+			o->breakdown = 1;
+			break;
+		case OPT_SYSCALLS:
+			o->syscalls = 1;
+			break;
+		case OPT_FOLDED:
+			if (!*optarg)
+				return fail(err, len, "empty --folded");
+			o->folded = optarg;
+			break;
+		case OPT_SLOW:
+			if (fl_duration_parse(optarg, &o->slow_ns))
+				return fail(err, len, "bad --slow '%s' (a duration with a unit: ns, us, ms or s, e.g. 5ms; or 0)",
+					    optarg);
+			o->slow = 1;
+			break;
+		case OPT_SLOW_BUFFER:
+			if (parse_ring_kb(optarg, &o->slow_buffer_kb))
+				return fail(err, len, "bad --slow-buffer '%s' (KiB: a power of two, 4 to 1048576)",
+					    optarg);
+			break;
+		case OPT_TOP: {
+			unsigned long n;
+
+			if (parse_uint(optarg, FL_TOP_LIMIT, &n) || !n)
+				return fail(err, len, "bad --top '%s' (1 to %d)", optarg, FL_TOP_LIMIT);
+			o->top = (int)n;
+			break;
+		}
+		case OPT_STUCK:
+			if (fl_duration_parse(optarg, &o->stuck_ns) || o->stuck_ns < 1000000)
+				return fail(err, len, "bad --stuck '%s' (a duration of at least 1ms, e.g. 2s)",
+					    optarg);
 			break;
 		case 'v':
 			o->verbose = 1;

@@ -16,6 +16,7 @@
 #define FL_WATCH_INTERVAL 1.0 /* --watch without --interval: seconds between frames */
 #define FL_NATIVE_SCHEMA_DEFAULT 3 /* bucket growth 2^(1/8): 9% wide, the usual default */
 #define FL_WINDOW_DEFAULT 60.0     /* seconds */
+#define FL_SLOW_BUFFER_KB 4096 /* --slow-buffer default: 4 MiB of records */
 
 struct fl_opts {
 	pid_t pid;                 /* -p */
@@ -36,6 +37,15 @@ struct fl_opts {
 	int native_schema;         /* --native-schema, FL_NATIVE_NONE for none */
 	double window;             /* --window seconds (/metrics window gauges) */
 	int listen_set;            /* an option that needs --listen was given */
+	/* the flush anatomy */
+	int breakdown;             /* --breakdown */
+	int syscalls;              /* --syscalls: exact per-call times (sys_enter/exit hooks) */
+	const char *folded;        /* --folded FILE */
+	int slow;                  /* --slow DURATION given */
+	uint64_t slow_ns;
+	unsigned int slow_buffer_kb; /* --slow-buffer KB: the records' ring buffer */
+	int top;                   /* --top N, 0 = off */
+	uint64_t stuck_ns;         /* --stuck DURATION, 0 = off */
 	int verbose;
 	struct fl_render_opts render;
 	struct fl_threshold fail_if[FL_MAX_FAIL_IF];

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "anatomy.h"
 #include "flushlat.skel.h"
 #include "metastore.h"
 #include "proc.h"
@@ -59,6 +60,8 @@ int fl_reader_open(struct fl_reader *r, struct flushlat *skel, const struct fl_r
 	if (!cfg->lean)
 		add_prog(r, skel->progs.meta_flush_start, "meta_flush_start");
 	add_prog(r, skel->progs.meta_flush_done, "meta_flush_done");
+	r->nprogs += fl_anat_progs(cfg->anat, r->prog_fds + r->nprogs, r->prog_names + r->nprogs,
+				   FL_MAX_PROGS - r->nprogs);
 	r->cnt_buf = calloc((size_t)r->ncpu, sizeof(uint64_t));
 	r->keys = calloc(FL_PROCS_MAX, sizeof(*r->keys));
 	r->exited = calloc(FL_PROCS_MAX, sizeof(*r->exited));
@@ -143,6 +146,7 @@ static void read_inflight(struct fl_reader *r, struct fl_snapshot *s)
 		if (!start)
 			continue;
 		if (tgid && fl_proc_exited((pid_t)tgid)) {
+			fl_anat_slot_gone(r->cfg.anat, i, tgid, v->tid, start); /* its span first */
 			bpf_map_update_elem(r->inflight_fd, &i, &empty, BPF_EXIST);
 			continue;
 		}
@@ -318,6 +322,8 @@ int fl_reader_read(struct fl_reader *r, int consumer, struct fl_snapshot *s)
 		read_inflight(r, s);
 	if (!err && r->cfg.track_procs)
 		err = read_procs(r, consumer, s);
+	if (!err)
+		err = fl_anat_read(r->cfg.anat, r->slots, s);
 	read_progs(r, s);
 	pthread_mutex_unlock(&r->lock);
 	if (err)

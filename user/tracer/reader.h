@@ -23,6 +23,7 @@
 #include "snapshot.h"
 
 struct flushlat;
+struct fl_anat;
 
 #define FL_READER_MAX_CONSUMERS FL_EPOCH_CONSUMERS
 
@@ -32,6 +33,7 @@ struct fl_reader_cfg {
 	int target_pid;  /* reported as "pid"; -1 when several processes */
 	int stats_on;    /* kernel BPF program statistics are being collected */
 	struct fl_epochs_cfg epochs; /* rotation, native histogram, exemplars, window */
+	struct fl_anat *anat; /* the flush anatomy's maps, NULL when not asked for */
 };
 
 /* A process that exited, kept until every consumer has reported it. */

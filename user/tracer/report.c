@@ -377,7 +377,7 @@ static void print_row(const struct fl_metric *m, struct fl_value b, struct fl_va
 		else
 			snprintf(ps, sizeof(ps), n.u ? "n/a" : "+0.0%%");
 	}
-	printf("%-8s %12s -> %-12s %12s %9s\n", m->name, bs, ns, ds, ps);
+	printf("%-12s %12s -> %-12s %12s %9s\n", m->name, bs, ns, ds, ps);
 }
 
 static int load_pair(char **paths, struct fl_snapshot *base, struct fl_snapshot *now)
@@ -433,10 +433,14 @@ int fl_cmd_diff(int argc, char **argv)
 	if (load_pair(argv + optind, &base, &now))
 		return FL_EXIT_USAGE;
 	printf("flushlat diff: %s -> %s\n", argv[optind], argv[optind + 1]);
-	printf("%-8s %12s    %-12s %12s %9s\n", "metric", "base", "new", "change", "%");
-	fl_for_each_metric(m)
-		if (m->flags & FL_MF_DIFF)
-			print_row(m, fl_metric_value(m, &base), fl_metric_value(m, &now));
+	printf("%-12s %12s    %-12s %12s %9s\n", "metric", "base", "new", "change", "%");
+	fl_for_each_metric(m) {
+		struct fl_value bv = fl_metric_value(m, &base), nv = fl_metric_value(m, &now);
+
+		/* a component row only when one of the runs had --breakdown */
+		if ((m->flags & FL_MF_DIFF) && (bv.known || nv.known || !(m->flags & FL_MF_BREAKDOWN)))
+			print_row(m, bv, nv);
+	}
 	ret = finish_output("diff");
 	for (int i = 0; i < nth; i++) {
 		int r = fl_threshold_eval_diff(&th[i], &base, &now, why, sizeof(why));

@@ -17,6 +17,7 @@
 #include "reader.h"
 #include "watch.h"
 
+struct fl_anat;
 struct fl_http;
 struct fl_live_ui;
 struct flushlat;
@@ -40,6 +41,7 @@ struct fl_session {
 	struct fl_watch watch; /* -b, --lib: their paths followed across deploys */
 	char exe[PATH_MAX]; /* -b PATH or the resolved CMD */
 	struct fl_live_ui *live; /* --watch: the live view, while it is up */
+	struct fl_anat *anat;  /* --breakdown, --slow, --top, --stuck (anatomy.h), else NULL */
 };
 
 /* targets.c: the files carrying the probes (-p, -b, -- CMD, --lib); one message on failure. */
