@@ -260,6 +260,8 @@ static void test_json_errors(void **state)
 		{ "\"top_n\":3", "\"top_n\":1", "top: 3 entries, top_n is 1" },
 		{ "\"fdatasync\":{\"count\":", "\"fdatasync\":{\"cnt\":", "breakdown.syscalls.fdatasync.count: missing key" },
 		{ "\"stuck_flushes\":1", "\"stuck_flushes\":\"x\"", "stuck_flushes: expected a non-negative integer" },
+		{ "\"breakdown\":{\"wall_ns\":", "\"breakdown\":{\"wall_ns\":1,\"x\":", "breakdown.slow: more flushes or wall time" },
+		{ "\"flushes\":100,", "\"flushes\":99,", "breakdown.components.on_cpu.histogram: 100 flushes, more than 99" },
 	};
 	struct fl_snapshot s, back;
 	char *json, err[512];

@@ -2023,9 +2023,11 @@ def case_breakdown_io():
 def runq_per_flush(hog):
     """runq per flush of a recorder pinned to CPU 0 (flushlat itself is not pinned)."""
     h = None
-    r = subprocess.Popen(["taskset", "-c", "0", rec(), "--wait-for-tracer=20", "--seconds", "1",
-                          "--rate", "500", "--no-sync"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+    # pinned before exec (not taskset: -p must see the recorder, not taskset, at once)
+    r = subprocess.Popen([rec(), "--wait-for-tracer=20", "--seconds", "1", "--rate", "500",
+                          "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+    STARTED.append(r)
     t = start_tracer(["-p", str(r.pid), "--breakdown", "--format", "json"], tmp("rq.err"))
     if hog:
         h = subprocess.Popen(["taskset", "-c", "0", "nice", "-n", "-20", "sh", "-c",

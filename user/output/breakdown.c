@@ -356,3 +356,51 @@ struct fl_anatomy *fl_anatomy_delta(const struct fl_anatomy *cur, const struct f
 	}
 	return o;
 }
+
+static void checks_add(struct fl_bd_checks *a, const struct fl_bd_checks *d)
+{
+	uint64_t *av = (uint64_t *)a;
+	const uint64_t *dv = (const uint64_t *)d;
+
+	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+		av[i] += dv[i];
+}
+
+int fl_anatomy_add(struct fl_anatomy **acc, const struct fl_anatomy *d)
+{
+	struct fl_anatomy *a;
+
+	if (!d)
+		return 0;
+	if (!*acc) {
+		*acc = fl_anatomy_dup(d);
+		return *acc ? 0 : -1;
+	}
+	a = *acc;
+	a->slow_on |= d->slow_on;
+	a->slow_ns = d->slow_ns;
+	a->slow_flushes += d->slow_flushes;
+	a->slow_dropped += d->slow_dropped;
+	a->top_missed += d->top_missed;
+	a->top_n = d->top_n;
+	a->ntop = d->ntop;
+	memcpy(a->top, d->top, sizeof(a->top));
+	a->stuck_on = d->stuck_on;
+	a->stuck_ns = d->stuck_ns;
+	a->stuck = d->stuck;
+	if (!d->bd)
+		return 0;
+	if (!a->bd) {
+		a->bd = bd_dup(d->bd);
+		return a->bd ? 0 : -1;
+	}
+	fl_bd_agg_add(&a->bd->all, &d->bd->all);
+	fl_bd_agg_add(&a->bd->slow, &d->bd->slow);
+	checks_add(&a->bd->checks, &d->bd->checks);
+	a->bd->open_spans = d->bd->open_spans;
+	a->bd->method = d->bd->method;
+	if (a->bd->basis != d->bd->basis || d->bd->slow_threshold_ns < a->bd->slow_threshold_ns)
+		a->bd->slow_threshold_ns = d->bd->slow_threshold_ns;
+	a->bd->basis = d->bd->basis;
+	return 0;
+}

@@ -146,6 +146,14 @@ struct fl_anatomy *fl_anatomy_dup(const struct fl_anatomy *a);
  */
 struct fl_anatomy *fl_anatomy_delta(const struct fl_anatomy *cur, const struct fl_anatomy *prev);
 
+/*
+ * Adds interval d into the run *acc (a --delta file read back): counts,
+ * sums and histograms add; top, stuck and open spans are d's (the latest).
+ * The slow tails add too: with --slow that is the run's tail; with the p99
+ * basis it is the union of each interval's own tail (said in the README).
+ * 0, or -1 on allocation failure.
+ */
+int fl_anatomy_add(struct fl_anatomy **acc, const struct fl_anatomy *d);
 struct fl_breakdown *fl_breakdown_new(void);
 void fl_breakdown_free(struct fl_breakdown *b);
 /*

@@ -177,6 +177,39 @@ static int parse_checks(struct json_object *o, struct fl_breakdown *b, char *err
 		 : 0;
 }
 
+/* What no reading can hold: more flushes in a histogram or in the tail than in the set. */
+static int check_agg(const struct fl_bd_agg *a, const char *path, char *err, size_t errlen)
+{
+	for (int c = 0; c < FL_COMP_NR; c++) {
+		uint64_t n = 0;
+
+		for (size_t i = 0; i < FL_HIST_NBUCKETS; i++) {
+			if (a->hist[c][i] > UINT64_MAX - n) {
+				n = UINT64_MAX;
+				break;
+			}
+			n += a->hist[c][i];
+		}
+		if (n > a->s.flushes) {
+			snprintf(err, errlen, "%scomponents.%s.histogram: %llu flushes, more than %llu",
+				 path, fl_comp_names[c], (unsigned long long)n,
+				 (unsigned long long)a->s.flushes);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_breakdown(const struct fl_breakdown *b, char *err, size_t errlen)
+{
+	if (b->slow.s.flushes > b->all.s.flushes || b->slow.s.wall_ns > b->all.s.wall_ns) {
+		snprintf(err, errlen, "breakdown.slow: more flushes or wall time than all flushes");
+		return -1;
+	}
+	return check_agg(&b->all, "breakdown.", err, errlen) ||
+	       check_agg(&b->slow, "breakdown.slow.", err, errlen) ? -1 : 0;
+}
+
 static int parse_breakdown(struct json_object *o, struct fl_breakdown *b, char *err, size_t errlen)
 {
 	const char *p = "breakdown.";
@@ -188,7 +221,8 @@ static int parse_breakdown(struct json_object *o, struct fl_breakdown *b, char *
 	       parse_syscalls(o, p, &b->all.s, b->method, err, errlen) ||
 	       parse_slow(o, b, err, errlen) ||
 	       parse_checks(o, b, err, errlen) ||
-	       fl_json_u64(o, p, "cross_thread", 1, &b->checks.cross_thread, err, errlen)
+	       fl_json_u64(o, p, "cross_thread", 1, &b->checks.cross_thread, err, errlen) ||
+	       check_breakdown(b, err, errlen)
 		       ? -1 : 0;
 }
 

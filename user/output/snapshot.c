@@ -190,7 +190,7 @@ static void progs_add(struct fl_snapshot *acc, const struct fl_prog_stats *p)
 
 int fl_snapshot_add(struct fl_snapshot *acc, const struct fl_snapshot *d)
 {
-	if (grow_procs(acc, d))
+	if (grow_procs(acc, d) || fl_anatomy_add(&acc->an, d->an))
 		return -1;
 	duration_add(&acc->ms.maintenance_meta_flush, &d->ms.maintenance_meta_flush);
 	for (size_t i = 0; i < FL_HIST_NBUCKETS; i++)

@@ -22,6 +22,7 @@
 #include "breakdown.h"
 #include "flushlat.skel.h"
 #include "ksyms.h"
+#include "msg.h"
 #include "session.h"
 #include "snapshot.h"
 
@@ -64,8 +65,8 @@ int fl_anat_check_btf(const struct fl_session *t)
 	err = kernel_btf();
 	if (!err)
 		return 0;
-	fprintf(stderr, "flushlat: %s needs the kernel's BTF (%s: %s; a kernel built with "
-			"CONFIG_DEBUG_INFO_BTF); the default mode works without it\n",
+	fl_err("%s needs the kernel's BTF (%s: %s; a kernel built with "
+			"CONFIG_DEBUG_INFO_BTF); the default mode works without it",
 		what, BTF_PATH, err == -EINVAL ? "not BTF" : strerror(-err));
 	return -1;
 }
@@ -195,7 +196,7 @@ int fl_anat_open(struct fl_session *t)
 		return 0;
 	a = t->anat = calloc(1, sizeof(*a));
 	if (!a) {
-		fprintf(stderr, "flushlat: out of memory\n");
+		fl_err("out of memory");
 		return -1;
 	}
 	a->t = t;
@@ -213,32 +214,32 @@ int fl_anat_open(struct fl_session *t)
 	strbuf_init(&a->pending);
 	a->ncpu = libbpf_num_possible_cpus();
 	if (a->ncpu <= 0) {
-		fprintf(stderr, "flushlat: cannot count the possible CPUs\n");
+		fl_err("cannot count the possible CPUs");
 		return -1;
 	}
 	err = open_maps(a);
 	if (err) {
-		fprintf(stderr, "flushlat: cannot set up the anatomy maps: %s\n", strerror(-err));
+		fl_err("cannot set up the anatomy maps: %s", strerror(-err));
 		return -1;
 	}
 	if (wants_ksyms(o)) {
 		/* now, while privileged: unprivileged readers see every address as 0 */
 		a->ks = fl_ksyms_load(msg, sizeof(msg));
 		if (!a->ks)
-			fprintf(stderr, "flushlat: warning: %s\n", msg);
+			fl_err("warning: %s", msg);
 	}
 	if (a->stuck) {
 		a->stuck_k = calloc(FL_INFLIGHT_SLOTS, sizeof(*a->stuck_k));
 		a->stuck_key = calloc(FL_INFLIGHT_SLOTS, sizeof(*a->stuck_key));
 		if (!a->stuck_k || !a->stuck_key) {
-			fprintf(stderr, "flushlat: out of memory\n");
+			fl_err("out of memory");
 			return -1;
 		}
 	}
 	if (a->slow || a->stuck) {
 		a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (a->timer_fd < 0) {
-			fprintf(stderr, "flushlat: cannot create a timer: %s\n", strerror(errno));
+			fl_err("cannot create a timer: %s", strerror(errno));
 			return -1;
 		}
 	}
@@ -250,7 +251,7 @@ static int attach_hook(struct fl_anat *a, struct bpf_program *p, const char *wha
 	struct bpf_link *l = bpf_program__attach(p);
 
 	if (!l) {
-		fprintf(stderr, "flushlat: cannot attach the %s hook: %s (-v: libbpf's log)\n", what,
+		fl_err("cannot attach the %s hook: %s (-v: libbpf's log)", what,
 			strerror(errno));
 		return -1;
 	}
@@ -275,7 +276,7 @@ int fl_anat_attach(struct fl_session *t)
 		/* the link now, while privileged; iterators are opened from it later */
 		a->iter = bpf_program__attach_iter(sk->progs.an_stuck_iter, NULL);
 		if (!a->iter) {
-			fprintf(stderr, "flushlat: --stuck: cannot create the task iterator: %s\n",
+			fl_err("--stuck: cannot create the task iterator: %s",
 				strerror(errno));
 			return -1;
 		}
@@ -291,7 +292,7 @@ int fl_anat_open_files(struct fl_session *t)
 		return 0;
 	a->folded = fopen(t->o.folded, "we");
 	if (!a->folded) {
-		fprintf(stderr, "flushlat: cannot open --folded %s: %s\n", t->o.folded,
+		fl_err("cannot open --folded %s: %s", t->o.folded,
 			strerror(errno));
 		return -1;
 	}
@@ -395,11 +396,18 @@ static void sums_from_bpf(struct fl_bd_sums *o, const struct fl_an_sums *s)
 	}
 }
 
-/* The per-CPU all-flushes sums, added up (maxima: the largest). */
+/*
+ * The all-flushes histograms, then the per-CPU sums, added up (maxima: the
+ * largest).  In this order: BPF adds a flush to the sums first and to the
+ * histograms last, so every flush of the histograms read is in the sums read.
+ */
 static int read_all(struct fl_anat *a, struct fl_breakdown *b)
 {
 	__u32 zero = 0;
 
+	if (bpf_map_lookup_elem(a->hist_fd, &zero, a->hist_buf))
+		return -errno;
+	memcpy(b->all.hist, a->hist_buf->h, sizeof(b->all.hist));
 	if (bpf_map_lookup_elem(a->all_fd, &zero, a->all_buf))
 		return -errno;
 	for (int k = 0; k < a->ncpu; k++) {
@@ -422,9 +430,6 @@ static int read_all(struct fl_anat *a, struct fl_breakdown *b)
 		c->queued_estimates += v->queued;
 		c->fold_lost_ns += v->fold_lost_ns;
 	}
-	if (bpf_map_lookup_elem(a->hist_fd, &zero, a->hist_buf))
-		return -errno;
-	memcpy(b->all.hist, a->hist_buf->h, sizeof(b->all.hist));
 	return 0;
 }
 

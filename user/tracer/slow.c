@@ -26,6 +26,7 @@
 #include "anatomy_priv.h"
 #include "flushlat.skel.h"
 #include "ksyms.h"
+#include "msg.h"
 #include "records.h"
 #include "session.h"
 
@@ -150,7 +151,7 @@ static int flush_pending(struct fl_anat *a)
 		goto done; /* an exposition has no room for records: counted only */
 	if (!out || a->pending.oom || fwrite(strbuf_str(&a->pending), 1, a->pending.len, out) !=
 						  a->pending.len || fflush(out)) {
-		fprintf(stderr, "flushlat: cannot write a record: %s\n",
+		fl_err("cannot write a record: %s",
 			strerror(a->pending.oom ? ENOMEM : errno));
 		a->werr = 1;
 	}
@@ -166,7 +167,7 @@ int fl_anat_open_ring(struct fl_anat *a)
 		return 0;
 	a->rb = ring_buffer__new(a->events_fd, on_record, a, NULL);
 	if (!a->rb) {
-		fprintf(stderr, "flushlat: cannot read the record ring buffer: %s\n", strerror(errno));
+		fl_err("cannot read the record ring buffer: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -448,7 +449,7 @@ static int write_folded(struct fl_anat *a)
 			  a->sfold[i].ns);
 	free(keys);
 	if (fflush(f) || ferror(f)) {
-		fprintf(stderr, "flushlat: cannot write --folded %s: %s\n", a->t->o.folded,
+		fl_err("cannot write --folded %s: %s", a->t->o.folded,
 			strerror(errno));
 		ret = -1;
 	}
