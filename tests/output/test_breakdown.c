@@ -5,6 +5,7 @@
  * --fail-if on them, the JSON round trip and its errors, the text tables,
  * promtool on the anatomy's exposition, the records, duration options.
  */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "breakdown.h"
+#include "expo.h"
 #include "metrics.h"
 #include "records.h"
 #include "render.h"
@@ -350,7 +352,7 @@ static void test_prom(void **state)
 	if (rc || msg[0])
 		fail_msg("promtool: %d %s\n%s", rc, msg, t);
 	assert_non_null(strstr(t, "flushlat_component_seconds_total{subsystem=\"wal_meta\",component=\"io\"} "));
-	assert_non_null(strstr(t, "flushlat_syscall_count_total{subsystem=\"wal_meta\",syscall=\"rename\"} 1\n"));
+	assert_non_null(strstr(t, "flushlat_syscall_count_total{subsystem=\"wal_meta\",method=\"switch-out\",syscall=\"rename\"} 1\n"));
 	assert_non_null(strstr(t, "flushlat_slow_records_dropped_total{subsystem=\"wal_meta\"} 2\n"));
 	assert_non_null(strstr(t, "flushlat_stuck_flushes{subsystem=\"wal_meta\"} 1\n"));
 	assert_non_null(strstr(t, "flushlat_top_flush_duration_seconds{subsystem=\"wal_meta\",rank=\"1\","
@@ -362,6 +364,41 @@ static void test_prom(void **state)
 	t = render(FL_FMT_PROMETHEUS, &s);
 	assert_null(strstr(t, "flushlat_slow_component_seconds_total"));
 	free(t);
+	fl_snapshot_free(&s);
+}
+
+/* OpenMetrics and protobuf carry the same families: they come from one model. */
+static void test_expo_formats(void **state)
+{
+	static const char *const fams[] = {
+		"flushlat_component_seconds", "flushlat_syscall_seconds", "flushlat_syscall_count",
+		"flushlat_slow_flushes", "flushlat_slow_records_dropped", "flushlat_stuck_flushes",
+		"flushlat_top_flush_duration_seconds", "flushlat_breakdown_cross_thread",
+	};
+	struct fl_render_opts o;
+	struct fl_snapshot s;
+	struct strbuf om, pb;
+
+	(void)state;
+	snap_anatomy(&s);
+	fl_render_opts_default(&o);
+	strbuf_init(&om);
+	strbuf_init(&pb);
+	fl_render_expo(FL_EXPO_OPENMETRICS, &s, &o, &om);
+	fl_render_expo(FL_EXPO_PROTOBUF, &s, &o, &pb);
+	assert_false(om.oom);
+	assert_false(pb.oom);
+	assert_non_null(strstr(strbuf_str(&om), "# TYPE flushlat_component_seconds counter\n"
+						"# UNIT flushlat_component_seconds seconds\n"));
+	assert_non_null(strstr(strbuf_str(&om), "flushlat_syscall_count_total{subsystem=\"wal_meta\","
+						"method=\"switch-out\",syscall=\"rename\"} 1\n"));
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		assert_non_null(strstr(strbuf_str(&om), fams[i]));
+		/* a protobuf MetricFamily holds its name as plain bytes */
+		assert_non_null(memmem(pb.buf, pb.len, fams[i], strlen(fams[i])));
+	}
+	strbuf_free(&om);
+	strbuf_free(&pb);
 	fl_snapshot_free(&s);
 }
 
@@ -465,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_json_errors),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_expo_formats),
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_duration_parse),
 	};

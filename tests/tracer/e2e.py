@@ -2264,7 +2264,7 @@ def case_anatomy_outputs():
     pc = subprocess.run(["promtool", "check", "metrics"], input=p.stdout, capture_output=True, text=True)
     check(pc.returncode == 0, "promtool: %s %s" % (pc.stdout, pc.stderr))
     for want in ('flushlat_component_seconds_total{subsystem="wal_meta",component="io"}',
-                 'flushlat_syscall_seconds_total{subsystem="wal_meta",syscall="rename"}',
+                 'flushlat_syscall_seconds_total{subsystem="wal_meta",method="switch-out",syscall="rename"}',
                  "flushlat_syscall_count_total", "flushlat_slow_flushes_total",
                  "flushlat_slow_records_dropped_total", "flushlat_stuck_flushes",
                  'flushlat_top_flush_duration_seconds{subsystem="wal_meta",rank="1"',

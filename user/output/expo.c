@@ -66,15 +66,13 @@ const struct fl_family fl_families[FL_F_NR] = {
 				"Meta flush time by component: on_cpu, runq (runnable, waiting for "
 				"a CPU), io (blocked on I/O), sleep (blocked otherwise)." },
 	[FL_F_BD_SYSCALL_TIME] = { "syscall_seconds", FL_MT_COUNTER, "seconds",
-				   "Time inside each system call during meta flushes "
-				   "(sys_enter/sys_exit, --syscalls)." },
+				   "Meta flush time by system call. Method hooks (--syscalls): time "
+				   "inside each call; method switch-out: off-CPU time charged to the "
+				   "call in progress at each switch-out (syscall none: outside any "
+				   "call)." },
 	[FL_F_BD_SYSCALL_COUNT] = { "syscall_count", FL_MT_COUNTER, NULL,
-				    "System calls made during meta flushes (--syscalls)." },
-	[FL_F_BD_BLOCKED_TIME] = { "syscall_blocked_seconds", FL_MT_COUNTER, "seconds",
-				   "Off-CPU time during meta flushes by the system call in progress "
-				   "at each blocking switch-out (none: outside any call)." },
-	[FL_F_BD_BLOCKED_COUNT] = { "syscall_blocked_switches", FL_MT_COUNTER, NULL,
-				    "Blocking switch-outs during meta flushes, by the system call "
+				    "Method hooks (--syscalls): system calls made during meta flushes; "
+				    "method switch-out: blocking switch-outs during them, by the call "
 				    "in progress." },
 	[FL_F_BD_CROSS_THREAD] = { "breakdown_cross_thread", FL_MT_COUNTER, NULL,
 				   "Meta flushes completed on another thread than the one that "
@@ -250,24 +248,28 @@ static void build_components(struct fl_expo *e, enum fl_family_id id, const stru
 }
 
 /*
- * Two methods, two pairs of families: with --syscalls every call is timed
- * (time inside it); without, the off-CPU time is charged to the call in
- * progress at each blocking switch-out.  Different quantities, so never
- * one name.
+ * Two methods measure different quantities: with --syscalls every call is
+ * timed (time inside it, calls made); without, the off-CPU time is charged
+ * to the call in progress at each blocking switch-out (switch-outs
+ * counted).  The method label keeps them apart, so a fleet that mixes the
+ * two never adds one to the other by accident.
  */
 static void build_syscalls(struct fl_expo *e, const struct fl_breakdown *b)
 {
 	const struct fl_bd_sums *s = &b->all.s;
 	int hooks = b->method == FL_SYSM_HOOKS;
 	size_t n = hooks ? FL_SYS_NR - 1 : FL_SYS_NR; /* "none" only for the switch view */
-	struct fl_expo_metric *t = family(e, hooks ? FL_F_BD_SYSCALL_TIME : FL_F_BD_BLOCKED_TIME, n);
-	struct fl_expo_metric *c = family(e, hooks ? FL_F_BD_SYSCALL_COUNT : FL_F_BD_BLOCKED_COUNT, n);
+	const char *method = fl_sys_method_names[b->method];
+	struct fl_expo_metric *t = family(e, FL_F_BD_SYSCALL_TIME, n);
+	struct fl_expo_metric *c = family(e, FL_F_BD_SYSCALL_COUNT, n);
 	size_t j = 0;
 
 	for (int i = 0; t && c && i < FL_SYS_NR; i++) {
 		if (hooks && i == FL_SYS_NONE)
 			continue;
+		label(&t[j], "method", method);
 		label(&t[j], "syscall", fl_sys_names[i]);
+		label(&c[j], "method", method);
 		label(&c[j], "syscall", fl_sys_names[i]);
 		t[j].v = hooks ? s->sys_ns[i] : s->sys_off_ns[i];
 		t[j].ns = 1;

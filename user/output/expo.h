@@ -55,10 +55,8 @@ enum fl_family_id {
 	FL_F_BD_FLUSHES,
 	FL_F_BD_WALL,
 	FL_F_BD_COMPONENT,
-	FL_F_BD_SYSCALL_TIME,    /* --syscalls: time inside each call */
+	FL_F_BD_SYSCALL_TIME,    /* {method,syscall}: see build_syscalls() */
 	FL_F_BD_SYSCALL_COUNT,
-	FL_F_BD_BLOCKED_TIME,    /* without: off-CPU time by the call in progress */
-	FL_F_BD_BLOCKED_COUNT,
 	FL_F_BD_CROSS_THREAD,
 	FL_F_BD_SLOW_COMPONENT,
 	FL_F_SLOW,

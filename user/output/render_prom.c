@@ -42,7 +42,7 @@
 /* Labels that flushlat itself sets: a --label-set may not shadow them. */
 static const char *const reserved_labels[] = {
 	"subsystem", "system", "le", "pid", "comm", "program",
-	"tid", "component", "syscall", "rank", "start_ns",
+	"tid", "component", "syscall", "method", "rank", "start_ns",
 };
 #define NRESERVED (sizeof(reserved_labels) / sizeof(reserved_labels[0]))
 /* Every label flushlat may add fits beside a full --label-set. */

@@ -100,7 +100,7 @@ int fl_duration_parse(const char *s, uint64_t *ns)
 	if (end != p || errno || !isfinite(v))
 		return -1;
 	unit = p;
-	scale = unit_scale(unit, strlen(unit));
+	scale = fl_duration_unit(unit, strlen(unit));
 	if (scale == 0.0 || v * scale > 1e18)
 		return -1;
 	*ns = (uint64_t)llround(v * scale);
