@@ -634,8 +634,14 @@ def case_migrate():
     t = subprocess.Popen([FL, "--clock", "kernel", "--format", "json", "--", rec(), "--flushes",
                           "2000", "--writers", "2", "--dir", tmp("wal"), "--log-durations", log],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)
-    child = int(run(["pgrep", "-P", str(t.pid)]).stdout.split()[0])
+    child = None
+    for _ in range(200):  # CMD is forked once the probes are attached: not at a fixed time
+        kids = run(["pgrep", "-P", str(t.pid)]).stdout.split()
+        if kids:
+            child = int(kids[0])
+            break
+        time.sleep(0.05)
+    check(child is not None, "flushlat did not start its CMD within 10 s")
     cpu, moves = 0, 0
     while t.poll() is None:
         # bounce every thread of the recorder between the CPUs, every ~0.2 ms
@@ -1488,7 +1494,7 @@ def case_pid_replaced():
         shutil.copy(LIB, lib)
         log = tmp("log-" + how.replace(" ", "_"))
         env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(sd, "lib"))
-        r = subprocess.Popen([exe, "--seconds", "1.8", "--rate", "400", "--no-sync",
+        r = subprocess.Popen([exe, "--seconds", "2.5", "--rate", "400", "--no-sync",
                               "--log-durations", log], env=env, stdout=subprocess.DEVNULL)
         runs.append((how, exe, lib, log, r))
     time.sleep(0.3)
@@ -1502,9 +1508,9 @@ def case_pid_replaced():
                 os.path.join(os.path.dirname(LIB), "libflashstrike_nosem.so")
             shutil.copy(other, victim + ".new")
             os.rename(victim + ".new", victim)
-        tracers.append(subprocess.Popen([FL, "-p", str(r.pid), "--duration", "0.6", "--format",
-                                         "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True))
+        # traced until the recorder exits: the count does not depend on how fast attach is
+        tracers.append(subprocess.Popen([FL, "-p", str(r.pid), "--format", "json"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for (how, exe, lib, log, r), t in zip(runs, tracers):
         out, err = t.communicate(timeout=30)
         r.wait(timeout=30)
