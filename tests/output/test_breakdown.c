@@ -22,13 +22,10 @@
 #include "metrics.h"
 #include "records.h"
 #include "render.h"
+#include "promcheck.h"
 #include "snapfix.h"
 #include "snapshot_read.h"
 #include "threshold.h"
-
-#ifndef PROMTOOL
-#define PROMTOOL "promtool"
-#endif
 
 static char *render(enum fl_format f, const struct fl_snapshot *s)
 {
@@ -314,28 +311,6 @@ static void test_text(void **state)
 	assert_int_equal(strncmp(t, "[Meta Store Metrics] Snapshot:\n", 31), 0);
 	free(t);
 	fl_snapshot_free(&s);
-}
-
-static int promtool_check(const char *exposition, char *msg, size_t msglen)
-{
-	char path[] = "/tmp/flushlat_bd_promtool_XXXXXX", cmd[512];
-	size_t len = strlen(exposition), n;
-	FILE *p;
-	int fd, st;
-
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, exposition, len), (ssize_t)len);
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "'%s' check metrics < '%s' 2>&1", PROMTOOL, path);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(msg, 1, msglen - 1, p);
-	msg[n] = '\0';
-	st = pclose(p);
-	unlink(path);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
 }
 
 /* The anatomy's series pass promtool, labels bounded (4 components, 8 calls, N ranks). */

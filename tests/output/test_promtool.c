@@ -19,34 +19,8 @@
 #include <cmocka.h>
 
 #include "render.h"
+#include "promcheck.h"
 #include "snapfix.h"
-
-#ifndef PROMTOOL
-#define PROMTOOL "promtool"
-#endif
-
-/* Runs promtool on the exposition; returns its exit status, output in msg. */
-static int promtool_check(const char *exposition, char *msg, size_t msglen)
-{
-	char path[] = "/tmp/flushlat_promtool_XXXXXX", cmd[512];
-	size_t len = strlen(exposition), n;
-	FILE *p;
-	int fd, st;
-
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, exposition, len), (ssize_t)len);
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "'%s' check metrics < '%s' 2>&1", PROMTOOL, path);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(msg, 1, msglen - 1, p);
-	msg[n] = '\0';
-	st = pclose(p);
-	unlink(path);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
-}
 
 static char *render_prom(const struct fl_snapshot *s, const struct fl_render_opts *o)
 {
