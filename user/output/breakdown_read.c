@@ -16,6 +16,7 @@
 
 #include "breakdown.h"
 #include "snapshot.h"
+#include "json_fields.h"
 #include "snapshot_read.h"
 
 static int parse_hist(struct json_object *arr, const char *path, uint64_t *h, char *err,

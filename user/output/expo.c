@@ -370,14 +370,3 @@ void fl_expo_free(struct fl_expo *e)
 		free(e->fam[i].m);
 	memset(e, 0, sizeof(*e));
 }
-
-void fl_render_expo(enum fl_expo_fmt f, const struct fl_snapshot *s, const struct fl_render_opts *o,
-		    struct strbuf *out)
-{
-	if (o->compat || f == FL_EXPO_TEXT)
-		fl_render_prom(s, o, out);
-	else if (f == FL_EXPO_OPENMETRICS)
-		fl_render_openmetrics(s, o, out);
-	else
-		fl_render_protobuf(s, o, out);
-}

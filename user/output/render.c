@@ -1,33 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* render.c - render options and the choice of format. */
+/* render.c - the choice of renderer for a format (the renderers never call back here). */
 #include "render.h"
 
-#include <stdio.h>
-#include <string.h>
-
-void fl_render_opts_default(struct fl_render_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->label = "Meta Store";
-	o->prefix = "flushlat";
-	o->hist = 1;
-	fl_buckets_default(&o->buckets);
-}
-
-int fl_format_parse(const char *name, enum fl_format *f)
-{
-	if (!name)
-		return -1;
-	if (!strcmp(name, "text"))
-		*f = FL_FMT_TEXT;
-	else if (!strcmp(name, "prometheus"))
-		*f = FL_FMT_PROMETHEUS;
-	else if (!strcmp(name, "json"))
-		*f = FL_FMT_JSON;
-	else
-		return -1;
-	return 0;
-}
+#include "expo.h"
 
 void fl_render(enum fl_format f, const struct fl_snapshot *s, const struct fl_render_opts *o,
 	       struct strbuf *out)
@@ -45,40 +20,13 @@ void fl_render(enum fl_format f, const struct fl_snapshot *s, const struct fl_re
 	}
 }
 
-/* Offset of the first byte that is not valid UTF-8 (or, unless ctl_ok, a control character); -1 if none. */
-static long text_error_at(const char *s, int ctl_ok)
+void fl_render_expo(enum fl_expo_fmt f, const struct fl_snapshot *s, const struct fl_render_opts *o,
+		    struct strbuf *out)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
-
-	while (i < n) {
-		size_t len = fl_utf8_len(u + i, n - i);
-
-		if (!len || (!ctl_ok && len == 1 && (u[i] < 0x20 || u[i] == 0x7f)))
-			return (long)i;
-		i += len;
-	}
-	return -1;
-}
-
-int fl_label_check(const char *label, char *err, size_t errlen)
-{
-	long at = text_error_at(label, 0);
-
-	if (at < 0)
-		return 0;
-	snprintf(err, errlen, "byte %ld is %s", at + 1,
-		 fl_utf8_len((const unsigned char *)label + at, strlen(label + at)) ?
-			 "a control character" : "not valid UTF-8");
-	return -1;
-}
-
-int fl_label_value_check(const char *value, char *err, size_t errlen)
-{
-	long at = text_error_at(value, 1);
-
-	if (at < 0)
-		return 0;
-	snprintf(err, errlen, "byte %ld of the value is not valid UTF-8", at + 1);
-	return -1;
+	if (o->compat || f == FL_EXPO_TEXT)
+		fl_render_prom(s, o, out);
+	else if (f == FL_EXPO_OPENMETRICS)
+		fl_render_openmetrics(s, o, out);
+	else
+		fl_render_protobuf(s, o, out);
 }

@@ -37,79 +37,8 @@
 #include <json-c/json.h>
 
 #include "breakdown.h"
+#include "json_fields.h"
 #include "snapshot_read.h"
-
-/*
- * json-c clamps an integer beyond 64 bits to the nearest limit without a
- * word.  Before parsing, such a token gets ".0" appended (mark_out_of_range):
- * it is then a double whose text ends in ".0" and whose magnitude is at least
- * 2^63, which no integer field accepts; this says which.
- */
-static int is_out_of_range(struct json_object *o)
-{
-	const char *t = json_object_get_string(o);
-	size_t n = strlen(t);
-	double v = json_object_get_double(o);
-
-	return n > 2 && !strcmp(t + n - 2, ".0") && (v >= 9223372036854775808.0 ||
-						     v <= -9223372036854775808.0);
-}
-
-static const char *type_name(struct json_object *o)
-{
-	return o ? json_type_to_name(json_object_get_type(o)) : "null";
-}
-
-/* Looks up key in obj; missing -> error unless optional (then *out = NULL). */
-static int get_key(struct json_object *obj, const char *path, const char *key, int optional,
-		   struct json_object **out, char *err, size_t errlen)
-{
-	*out = NULL;
-	if (!json_object_object_get_ex(obj, key, out)) {
-		if (optional)
-			return 0;
-		snprintf(err, errlen, "%s%s: missing key", path, key);
-		return -1;
-	}
-	return 0;
-}
-
-/* A non-negative JSON integer as uint64 (never a double, string or bool). */
-static int as_u64(struct json_object *o, const char *path, const char *key, uint64_t *v, char *err,
-		  size_t errlen)
-{
-	if (json_object_is_type(o, json_type_double) && is_out_of_range(o)) {
-		snprintf(err, errlen, "%s%s: %.*s is out of range (0 to 18446744073709551615)", path,
-			 key, (int)strlen(json_object_get_string(o)) - 2, json_object_get_string(o));
-		return -1;
-	}
-	if (!json_object_is_type(o, json_type_int)) {
-		snprintf(err, errlen, "%s%s: expected a non-negative integer, got %s", path, key,
-			 type_name(o));
-		return -1;
-	}
-	/* json-c keeps values above INT64_MAX as uint64: get_int64 saturates positive. */
-	if (json_object_get_int64(o) < 0) {
-		snprintf(err, errlen, "%s%s: expected a non-negative integer, got %lld", path, key,
-			 (long long)json_object_get_int64(o));
-		return -1;
-	}
-	*v = json_object_get_uint64(o);
-	return 0;
-}
-
-static int get_u64(struct json_object *obj, const char *path, const char *key, int optional,
-		   uint64_t *v, char *err, size_t errlen)
-{
-	struct json_object *o;
-
-	*v = 0;
-	if (get_key(obj, path, key, optional, &o, err, errlen))
-		return -1;
-	if (!o && optional)
-		return 0;
-	return as_u64(o, path, key, v, err, errlen);
-}
 
 /*
  * A value --lean does not measure: null (unknown, read as 0) in a lean
@@ -121,67 +50,16 @@ static int get_u64_lean(struct json_object *obj, const char *path, const char *k
 	struct json_object *o;
 
 	*v = 0;
-	if (get_key(obj, path, key, 0, &o, err, errlen))
+	if (fl_json_key(obj, path, key, 0, &o, err, errlen))
 		return -1;
 	if (lean && o) {
 		snprintf(err, errlen, "%s%s: expected null with \"lean\":true (not measured), got %s",
-			 path, key, type_name(o));
+			 path, key, fl_json_type_name(o));
 		return -1;
 	}
 	if (lean)
 		return 0;
-	return as_u64(o, path, key, v, err, errlen);
-}
-
-static int get_obj(struct json_object *obj, const char *path, const char *key, int optional,
-		   struct json_object **out, char *err, size_t errlen)
-{
-	if (get_key(obj, path, key, optional, out, err, errlen))
-		return -1;
-	if (!*out && optional)
-		return 0;
-	if (!json_object_is_type(*out, json_type_object)) {
-		snprintf(err, errlen, "%s%s: expected an object, got %s", path, key, type_name(*out));
-		return -1;
-	}
-	return 0;
-}
-
-static int get_arr(struct json_object *obj, const char *path, const char *key, int optional,
-		   struct json_object **out, char *err, size_t errlen)
-{
-	if (get_key(obj, path, key, optional, out, err, errlen))
-		return -1;
-	if (!*out && optional)
-		return 0;
-	if (!json_object_is_type(*out, json_type_array)) {
-		snprintf(err, errlen, "%s%s: expected an array, got %s", path, key, type_name(*out));
-		return -1;
-	}
-	return 0;
-}
-
-/* A string copied into a fixed field (which may be left without a NUL when full). */
-static int get_str(struct json_object *obj, const char *path, const char *key, char *dst,
-		   size_t dstlen, char *err, size_t errlen)
-{
-	struct json_object *o;
-	int len;
-
-	if (get_key(obj, path, key, 0, &o, err, errlen))
-		return -1;
-	if (!json_object_is_type(o, json_type_string)) {
-		snprintf(err, errlen, "%s%s: expected a string, got %s", path, key, type_name(o));
-		return -1;
-	}
-	len = json_object_get_string_len(o);
-	if ((size_t)len > dstlen) {
-		snprintf(err, errlen, "%s%s: string longer than %zu bytes", path, key, dstlen);
-		return -1;
-	}
-	memset(dst, 0, dstlen);
-	memcpy(dst, json_object_get_string(o), (size_t)len);
-	return 0;
+	return fl_json_as_u64(o, path, key, v, err, errlen);
 }
 
 /*
@@ -219,12 +97,12 @@ static int parse_duration(struct json_object *obj, const char *path, struct dura
 	struct json_object *mn;
 	uint64_t n, tot, mx, lo = FL_MIN_EMPTY;
 
-	if (get_u64(obj, path, "samples", 0, &n, err, errlen) ||
-	    get_u64(obj, path, "total_ns", 0, &tot, err, errlen) ||
-	    get_u64(obj, path, "max_ns", 0, &mx, err, errlen) ||
-	    get_key(obj, path, "min_ns", 0, &mn, err, errlen))
+	if (fl_json_u64(obj, path, "samples", 0, &n, err, errlen) ||
+	    fl_json_u64(obj, path, "total_ns", 0, &tot, err, errlen) ||
+	    fl_json_u64(obj, path, "max_ns", 0, &mx, err, errlen) ||
+	    fl_json_key(obj, path, "min_ns", 0, &mn, err, errlen))
 		return -1;
-	if (mn && as_u64(mn, path, "min_ns", &lo, err, errlen))
+	if (mn && fl_json_as_u64(mn, path, "min_ns", &lo, err, errlen))
 		return -1;
 	d->samples.value = n;
 	d->total_ns.value = tot;
@@ -280,11 +158,11 @@ static int parse_histogram(struct json_object *arr, struct fl_snapshot *s, char 
 		snprintf(path, sizeof(path), "histogram[%zu]", i);
 		if (!json_object_is_type(pair, json_type_array) || json_object_array_length(pair) != 2) {
 			snprintf(err, errlen, "%s: expected [lo_ns, count], got %s", path,
-				 type_name(pair));
+				 fl_json_type_name(pair));
 			return -1;
 		}
-		if (as_u64(json_object_array_get_idx(pair, 0), path, "[0]", &lo, err, errlen) ||
-		    as_u64(json_object_array_get_idx(pair, 1), path, "[1]", &cnt, err, errlen))
+		if (fl_json_as_u64(json_object_array_get_idx(pair, 0), path, "[0]", &lo, err, errlen) ||
+		    fl_json_as_u64(json_object_array_get_idx(pair, 1), path, "[1]", &cnt, err, errlen))
 			return -1;
 		b = fl_hist_bucket(lo);
 		if (fl_hist_bucket_lo(b) != lo) {
@@ -322,10 +200,10 @@ static int parse_processes(struct json_object *arr, struct fl_snapshot *s, char 
 
 		snprintf(path, sizeof(path), "processes[%zu].", i);
 		if (!json_object_is_type(o, json_type_object)) {
-			snprintf(err, errlen, "%s: expected an object, got %s", path, type_name(o));
+			snprintf(err, errlen, "%s: expected an object, got %s", path, fl_json_type_name(o));
 			return -1;
 		}
-		if (get_u64(o, path, "pid", 0, &pid, err, errlen))
+		if (fl_json_u64(o, path, "pid", 0, &pid, err, errlen))
 			return -1;
 		if (pid == 0 || pid > INT_MAX) {
 			snprintf(err, errlen, "%spid: %llu out of range", path, (unsigned long long)pid);
@@ -339,7 +217,7 @@ static int parse_processes(struct json_object *arr, struct fl_snapshot *s, char 
 			}
 		}
 		p->pid = (uint32_t)pid;
-		if (get_str(o, path, "comm", p->comm, sizeof(p->comm), err, errlen) ||
+		if (fl_json_str(o, path, "comm", p->comm, sizeof(p->comm), err, errlen) ||
 		    parse_duration(o, path, &p->ms.maintenance_meta_flush, err, errlen))
 			return -1;
 	}
@@ -361,12 +239,12 @@ static int parse_programs(struct json_object *arr, struct fl_snapshot *s, char *
 
 		snprintf(path, sizeof(path), "programs[%zu].", i);
 		if (!json_object_is_type(o, json_type_object)) {
-			snprintf(err, errlen, "%s: expected an object, got %s", path, type_name(o));
+			snprintf(err, errlen, "%s: expected an object, got %s", path, fl_json_type_name(o));
 			return -1;
 		}
-		if (get_str(o, path, "name", p->name, sizeof(p->name), err, errlen) ||
-		    get_u64(o, path, "run_time_ns", 0, &p->run_time_ns, err, errlen) ||
-		    get_u64(o, path, "run_cnt", 0, &p->run_cnt, err, errlen))
+		if (fl_json_str(o, path, "name", p->name, sizeof(p->name), err, errlen) ||
+		    fl_json_u64(o, path, "run_time_ns", 0, &p->run_time_ns, err, errlen) ||
+		    fl_json_u64(o, path, "run_cnt", 0, &p->run_cnt, err, errlen))
 			return -1;
 	}
 	s->nprogs = (int)n;
@@ -378,15 +256,15 @@ static int parse_pid(struct json_object *root, struct fl_snapshot *s, char *err,
 	struct json_object *o;
 	int64_t v;
 
-	if (get_key(root, "", "pid", 0, &o, err, errlen))
+	if (fl_json_key(root, "", "pid", 0, &o, err, errlen))
 		return -1;
-	if (json_object_is_type(o, json_type_double) && is_out_of_range(o)) {
+	if (json_object_is_type(o, json_type_double) && fl_json_out_of_range(o)) {
 		snprintf(err, errlen, "pid: %.*s is out of range (a process id, or -1 for none)",
 			 (int)strlen(json_object_get_string(o)) - 2, json_object_get_string(o));
 		return -1;
 	}
 	if (!json_object_is_type(o, json_type_int)) {
-		snprintf(err, errlen, "pid: expected an integer, got %s", type_name(o));
+		snprintf(err, errlen, "pid: expected an integer, got %s", fl_json_type_name(o));
 		return -1;
 	}
 	v = json_object_get_int64(o);
@@ -408,7 +286,7 @@ static int parse_flag(struct json_object *root, const char *key, int *v, char *e
 	if (!json_object_object_get_ex(root, key, &o))
 		return 0;
 	if (!json_object_is_type(o, json_type_boolean)) {
-		snprintf(err, errlen, "%s: expected a boolean, got %s", key, type_name(o));
+		snprintf(err, errlen, "%s: expected a boolean, got %s", key, fl_json_type_name(o));
 		return -1;
 	}
 	*v = json_object_get_boolean(o);
@@ -430,29 +308,29 @@ static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err
 	struct json_object *ms, *d, *inf, *hist, *procs, *progs;
 
 	if (!json_object_is_type(root, json_type_object)) {
-		snprintf(err, errlen, "expected a JSON object, got %s", type_name(root));
+		snprintf(err, errlen, "expected a JSON object, got %s", fl_json_type_name(root));
 		return -1;
 	}
 	if (parse_flag(root, "lean", &s->lean, err, errlen) ||
 	    parse_flag(root, "delta", &s->delta, err, errlen) ||
-	    get_obj(root, "", "meta_store", 0, &ms, err, errlen) ||
-	    get_obj(ms, "meta_store.", "maintenance_meta_flush", 0, &d, err, errlen) ||
+	    fl_json_obj(root, "", "meta_store", 0, &ms, err, errlen) ||
+	    fl_json_obj(ms, "meta_store.", "maintenance_meta_flush", 0, &d, err, errlen) ||
 	    parse_duration(d, "meta_store.maintenance_meta_flush.", &s->ms.maintenance_meta_flush,
 			   err, errlen) ||
-	    get_obj(root, "", "in_flight", 0, &inf, err, errlen) ||
+	    fl_json_obj(root, "", "in_flight", 0, &inf, err, errlen) ||
 	    get_u64_lean(inf, "in_flight.", "count", s->lean, &s->in_flight, err, errlen) ||
 	    get_u64_lean(inf, "in_flight.", "oldest_age_ns", s->lean, &s->oldest_age_ns, err,
 			 errlen) ||
 	    get_u64_lean(root, "", "unmatched", s->lean, &s->unmatched, err, errlen) ||
-	    get_u64(root, "", "dropped", 1, &s->dropped, err, errlen) ||
+	    fl_json_u64(root, "", "dropped", 1, &s->dropped, err, errlen) ||
 	    parse_pid(root, s, err, errlen) ||
-	    get_u64(root, "", "timestamp_ns", 1, &s->taken_realtime_ns, err, errlen) ||
+	    fl_json_u64(root, "", "timestamp_ns", 1, &s->taken_realtime_ns, err, errlen) ||
 	    check_in_flight(s, err, errlen) ||
-	    get_arr(root, "", "histogram", 0, &hist, err, errlen) ||
+	    fl_json_arr(root, "", "histogram", 0, &hist, err, errlen) ||
 	    parse_histogram(hist, s, err, errlen) ||
-	    get_arr(root, "", "processes", 1, &procs, err, errlen) ||
+	    fl_json_arr(root, "", "processes", 1, &procs, err, errlen) ||
 	    (procs && parse_processes(procs, s, err, errlen)) ||
-	    get_arr(root, "", "programs", 1, &progs, err, errlen) ||
+	    fl_json_arr(root, "", "programs", 1, &progs, err, errlen) ||
 	    (progs && parse_programs(progs, s, err, errlen)) ||
 	    fl_anatomy_from_json(root, s, err, errlen))
 		return -1;
@@ -665,12 +543,12 @@ static int parse_slow_flush(struct json_object *o, struct fl_slow_flush *f, char
 	uint64_t pid, tid;
 
 	memset(f, 0, sizeof(*f));
-	if (get_u64(o, path, "pid", 0, &pid, err, errlen) ||
-	    get_u64(o, path, "tid", 0, &tid, err, errlen) ||
-	    get_str(o, path, "comm", f->comm, sizeof(f->comm), err, errlen) ||
-	    get_u64(o, path, "start_ns", 0, &f->start_ns, err, errlen) ||
-	    get_u64(o, path, "duration_ns", 0, &f->duration_ns, err, errlen) ||
-	    get_u64(o, path, "time_ns", 0, &f->time_ns, err, errlen))
+	if (fl_json_u64(o, path, "pid", 0, &pid, err, errlen) ||
+	    fl_json_u64(o, path, "tid", 0, &tid, err, errlen) ||
+	    fl_json_str(o, path, "comm", f->comm, sizeof(f->comm), err, errlen) ||
+	    fl_json_u64(o, path, "start_ns", 0, &f->start_ns, err, errlen) ||
+	    fl_json_u64(o, path, "duration_ns", 0, &f->duration_ns, err, errlen) ||
+	    fl_json_u64(o, path, "time_ns", 0, &f->time_ns, err, errlen))
 		return -1;
 	if (pid > UINT32_MAX || tid > UINT32_MAX) {
 		snprintf(err, errlen, "%s%s: out of range", path, pid > UINT32_MAX ? "pid" : "tid");
@@ -692,7 +570,7 @@ static int record_kind(struct json_object *root, enum fl_record_kind *kind, char
 	if (!json_object_object_get_ex(root, "type", &t))
 		return 0;
 	if (!json_object_is_type(t, json_type_string)) {
-		snprintf(err, errlen, "type: expected a string, got %s", type_name(t));
+		snprintf(err, errlen, "type: expected a string, got %s", fl_json_type_name(t));
 		return -1;
 	}
 	name = json_object_get_string(t);
@@ -717,7 +595,7 @@ static int read_record(const char *b, const char *e, size_t lineno, fl_record_fn
 		return -1;
 	r.json = root;
 	if (!json_object_is_type(root, json_type_object)) {
-		snprintf(err, errlen, "expected a JSON object, got %s", type_name(root));
+		snprintf(err, errlen, "expected a JSON object, got %s", fl_json_type_name(root));
 		goto out;
 	}
 	if (record_kind(root, &r.kind, err, errlen))
@@ -869,30 +747,4 @@ int fl_snapshot_load(const char *path, struct fl_snapshot *s, char *err, size_t 
 	}
 	*s = r.s; /* s owns its processes now */
 	return 0;
-}
-
-/* ---- the key readers, for the other parts of a snapshot (breakdown_read.c) */
-
-int fl_json_u64(struct json_object *obj, const char *path, const char *key, int optional,
-		uint64_t *v, char *err, size_t errlen)
-{
-	return get_u64(obj, path, key, optional, v, err, errlen);
-}
-
-int fl_json_as_u64(struct json_object *o, const char *path, const char *key, uint64_t *v,
-		   char *err, size_t errlen)
-{
-	return as_u64(o, path, key, v, err, errlen);
-}
-
-int fl_json_obj(struct json_object *obj, const char *path, const char *key, int optional,
-		struct json_object **out, char *err, size_t errlen)
-{
-	return get_obj(obj, path, key, optional, out, err, errlen);
-}
-
-int fl_json_arr(struct json_object *obj, const char *path, const char *key, int optional,
-		struct json_object **out, char *err, size_t errlen)
-{
-	return get_arr(obj, path, key, optional, out, err, errlen);
 }

@@ -72,19 +72,4 @@ void fl_run_init(struct fl_run *r);
 void fl_run_free(struct fl_run *r);
 /* Adds one snapshot; refuses a mix of --delta and cumulative ones.  0, or -1 with err. */
 int fl_run_add(struct fl_run *r, const struct fl_snapshot *snap, char *err, size_t errlen);
-/*
- * The key readers behind fl_snapshot_from_json(), for the modules that read
- * their own part of a snapshot: each error names path+key and what was
- * expected.  optional: a missing key leaves *v = 0 / *out = NULL.
- */
-struct json_object;
-int fl_json_u64(struct json_object *obj, const char *path, const char *key, int optional,
-		uint64_t *v, char *err, size_t errlen);
-int fl_json_as_u64(struct json_object *o, const char *path, const char *key, uint64_t *v,
-		   char *err, size_t errlen);
-int fl_json_obj(struct json_object *obj, const char *path, const char *key, int optional,
-		struct json_object **out, char *err, size_t errlen);
-int fl_json_arr(struct json_object *obj, const char *path, const char *key, int optional,
-		struct json_object **out, char *err, size_t errlen);
-
 #endif /* FLUSHLAT_SNAPSHOT_READ_H */
