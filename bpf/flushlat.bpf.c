@@ -318,4 +318,44 @@ int meta_flush_done(struct pt_regs *ctx)
 	return 0;
 }
 
+/* ---- failed flushes (flashstrike:meta_flush_failed) ---------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fl_failed);
+} failed SEC(".maps");
+
+/*
+ * A flush that failed: counted by errno (a -errno convention is accepted
+ * too), never recorded, and its in-flight slot freed so it does not look
+ * stuck.  Failures are rare, so the generic argument reader is good enough.
+ */
+SEC("usdt")
+int meta_flush_failed(struct pt_regs *ctx)
+{
+	long start_ns = 0, err = 0;
+	struct fl_failed *f;
+	__u32 zero = 0, stid = 0;
+	int slot = -1;
+	__u64 e;
+
+	bpf_usdt_arg(ctx, 0, &start_ns);
+	bpf_usdt_arg(ctx, 1, &err);
+	if (start_attached)
+		inflight_release(bpf_get_current_pid_tgid() >> 32, (__u64)start_ns, &slot, &stid);
+	f = bpf_map_lookup_elem(&failed, &zero);
+	if (!f)
+		return 0;
+	e = err < 0 ? -(__u64)err : (__u64)err;
+	if (e >= FL_ERRNO_SLOTS)
+		e = 0; /* "other" */
+	/* keep the bound on the register that indexes (clang would check a copy) */
+	barrier_var(e);
+	if (e < FL_ERRNO_SLOTS)
+		__sync_fetch_and_add(&f->n[e], 1);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

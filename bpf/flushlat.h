@@ -51,6 +51,18 @@ enum fl_counter {
 	FL_CNT_NR,
 };
 
+/*
+ * Failed flushes (flashstrike:meta_flush_failed), counted per errno: slot e
+ * for an errno e in 1..FL_ERRNO_SLOTS-1 (every Linux errno is below 134),
+ * slot 0 for anything else.  Bounded, so every output's errno breakdown is.
+ */
+#define FL_ERRNO_SLOTS 134
+
+/* The failed map's one per-CPU value: read with one lookup. */
+struct fl_failed {
+	__u64 n[FL_ERRNO_SLOTS];
+};
+
 /* TASK_COMM_LEN: a comm is NUL-terminated only when shorter */
 #define FL_TASK_COMM_LEN 16
 

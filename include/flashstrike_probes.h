@@ -2,14 +2,19 @@
 /*
  * flashstrike_probes.h - the FlashStrike recorder's USDT probe ABI.
  *
- * Provider "flashstrike", two probes, both guarded by semaphores so that an
- * untraced recorder pays one load and one predictable branch per site:
+ * Provider "flashstrike", three probes, each guarded by a semaphore so that
+ * an untraced recorder pays one load and one predictable branch per site:
  *
  *   meta_flush_start(u64 start_ns)              a metadata flush begins
  *   meta_flush_done(u64 start_ns, u64 end_ns)   it completed (may be another thread)
+ *   meta_flush_failed(u64 start_ns, i64 err)    it failed: not recorded, err is
+ *                                                the errno of the failing step
  *
  * start_ns and end_ns come from the recorder's own monotonic ns clock: exactly
- * what the in-process MetaStore::record(start_ns, end_ns) receives.
+ * what the in-process MetaStore::record(start_ns, end_ns) receives.  A flush
+ * that started ends with exactly one of done or failed; a flush that returns
+ * early (nothing to write) fires none of them (see
+ * docs/instrumenting-flashstrike.md for where each goes).
  *
  * Use, from C or C++:
  *
@@ -17,6 +22,7 @@
  *           FLASHSTRIKE_META_FLUSH_START(start_ns);
  *   ...
  *   FLASHSTRIKE_META_FLUSH_DONE(start_ns, end_ns);   (tests the semaphore itself)
+ *   or, on a failing step: FLASHSTRIKE_META_FLUSH_FAILED(start_ns, errno);
  *
  * Semaphores: every translation unit that includes this header declares them;
  * exactly ONE translation unit of the binary or shared library must define
@@ -34,12 +40,27 @@
 #ifndef FLASHSTRIKE_PROBES_H
 #define FLASHSTRIKE_PROBES_H
 
+/*
+ * meta_flush_failed's arguments are cast to their ABI widths, so its ELF note
+ * reads "8@... -8@..." whatever integer type the caller passes (errno is an
+ * int).  The two older probes pass their arguments as given (their ABI).
+ */
+#ifdef __cplusplus
+#define FLASHSTRIKE__U64(v) static_cast<unsigned long long>(v)
+#define FLASHSTRIKE__I64(v) static_cast<long long>(v)
+#else
+#define FLASHSTRIKE__U64(v) ((unsigned long long)(v))
+#define FLASHSTRIKE__I64(v) ((long long)(v))
+#endif
+
 #if defined(FLASHSTRIKE_PROBES_DISABLE)
 
 #define FLASHSTRIKE_META_FLUSH_START_ENABLED() 0
 #define FLASHSTRIKE_META_FLUSH_DONE_ENABLED() 0
+#define FLASHSTRIKE_META_FLUSH_FAILED_ENABLED() 0
 #define FLASHSTRIKE_META_FLUSH_START(start_ns) ((void)(start_ns))
 #define FLASHSTRIKE_META_FLUSH_DONE(start_ns, end_ns) ((void)(start_ns), (void)(end_ns))
+#define FLASHSTRIKE_META_FLUSH_FAILED(start_ns, err) ((void)(start_ns), (void)(err))
 
 #elif defined(FLASHSTRIKE_PROBES_NO_SEMAPHORES)
 
@@ -48,9 +69,12 @@
 
 #define FLASHSTRIKE_META_FLUSH_START_ENABLED() 1
 #define FLASHSTRIKE_META_FLUSH_DONE_ENABLED() 1
+#define FLASHSTRIKE_META_FLUSH_FAILED_ENABLED() 1
 #define FLASHSTRIKE_META_FLUSH_START(start_ns) STAP_PROBE1(flashstrike, meta_flush_start, start_ns)
 #define FLASHSTRIKE_META_FLUSH_DONE(start_ns, end_ns)                                              \
 	STAP_PROBE2(flashstrike, meta_flush_done, start_ns, end_ns)
+#define FLASHSTRIKE_META_FLUSH_FAILED(start_ns, err)                                               \
+	STAP_PROBE2(flashstrike, meta_flush_failed, FLASHSTRIKE__U64(start_ns), FLASHSTRIKE__I64(err))
 
 #else /* probes with semaphores (the default) */
 
@@ -79,6 +103,8 @@ FLASHSTRIKE__SEM_STORAGE volatile unsigned short flashstrike_meta_flush_start_se
 	__attribute__((unused, section(".probes"), visibility("default")));
 FLASHSTRIKE__SEM_STORAGE volatile unsigned short flashstrike_meta_flush_done_semaphore
 	__attribute__((unused, section(".probes"), visibility("default")));
+FLASHSTRIKE__SEM_STORAGE volatile unsigned short flashstrike_meta_flush_failed_semaphore
+	__attribute__((unused, section(".probes"), visibility("default")));
 #undef FLASHSTRIKE__SEM_STORAGE
 
 #ifdef __cplusplus
@@ -89,6 +115,8 @@ FLASHSTRIKE__SEM_STORAGE volatile unsigned short flashstrike_meta_flush_done_sem
 	__builtin_expect(flashstrike_meta_flush_start_semaphore != 0, 0)
 #define FLASHSTRIKE_META_FLUSH_DONE_ENABLED()                                                      \
 	__builtin_expect(flashstrike_meta_flush_done_semaphore != 0, 0)
+#define FLASHSTRIKE_META_FLUSH_FAILED_ENABLED()                                                    \
+	__builtin_expect(flashstrike_meta_flush_failed_semaphore != 0, 0)
 
 #define FLASHSTRIKE_META_FLUSH_START(start_ns)                                                     \
 	do {                                                                                       \
@@ -100,11 +128,18 @@ FLASHSTRIKE__SEM_STORAGE volatile unsigned short flashstrike_meta_flush_done_sem
 		if (FLASHSTRIKE_META_FLUSH_DONE_ENABLED())                                         \
 			STAP_PROBE2(flashstrike, meta_flush_done, start_ns, end_ns);               \
 	} while (0)
+#define FLASHSTRIKE_META_FLUSH_FAILED(start_ns, err)                                               \
+	do {                                                                                       \
+		if (FLASHSTRIKE_META_FLUSH_FAILED_ENABLED())                                       \
+			STAP_PROBE2(flashstrike, meta_flush_failed, FLASHSTRIKE__U64(start_ns),    \
+				    FLASHSTRIKE__I64(err));                                        \
+	} while (0)
 
 #endif
 
-/* True when a tracer is attached to either probe. */
+/* True when a tracer is attached to any of the probes. */
 #define FLASHSTRIKE_META_FLUSH_ENABLED()                                                           \
-	(FLASHSTRIKE_META_FLUSH_START_ENABLED() || FLASHSTRIKE_META_FLUSH_DONE_ENABLED())
+	(FLASHSTRIKE_META_FLUSH_START_ENABLED() || FLASHSTRIKE_META_FLUSH_DONE_ENABLED() ||        \
+	 FLASHSTRIKE_META_FLUSH_FAILED_ENABLED())
 
 #endif /* FLASHSTRIKE_PROBES_H */

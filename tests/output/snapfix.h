@@ -7,6 +7,7 @@
 #ifndef FLUSHLAT_TEST_SNAPFIX_H
 #define FLUSHLAT_TEST_SNAPFIX_H
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,8 @@ static inline struct fl_proc *snap_add_proc(struct fl_snapshot *s, uint32_t pid,
 /*
  * A snapshot exercising every output feature: several processes (one comm
  * with characters needing escapes, one filling all 16 bytes), program stats,
- * in-flight, unmatched and dropped counts, durations over nine decades.
+ * in-flight, unmatched, dropped and failed counts (two errnos and "other"),
+ * durations over nine decades.
  */
 static inline void snap_rich(struct fl_snapshot *s)
 {
@@ -60,6 +62,10 @@ static inline void snap_rich(struct fl_snapshot *s)
 	s->oldest_age_ns = 7500000;
 	s->unmatched = 1;
 	s->dropped = 3;
+	s->failed_known = 1;
+	s->failed[EIO] = 2;
+	s->failed[ENOSPC] = 1;
+	s->failed[0] = 1;
 	s->taken_ns = 123456789;
 	s->taken_realtime_ns = 1764097200123456789ULL;
 	s->nprogs = 2;

@@ -145,6 +145,7 @@ static void test_text_extra_lines(void **state)
 		 "%s Percentiles: p50=%s p90=%s p99=%s p99.9=%s\n"
 		 " In flight: 2 (oldest %s)\n"
 		 " Unmatched completions: 1  Dropped: 3\n"
+		 " Failed flushes: 4 (EIO 2, ENOSPC 1, other 1)\n"
 		 " pid 4242 (rec \"q\\?): %s\n"
 		 " pid 4343 (0123456789abcdef): %s\n%s",
 		 ref, b[0], b[1], b[2], b[3], age, p0, p1, hist_text(&s));
@@ -168,7 +169,9 @@ static void test_text_empty_and_single_proc(void **state)
 	fl_render_opts_default(&o);
 	txt = render(FL_FMT_TEXT, &s, &o);
 	ref = dump_ref(&s.ms, "Meta Store");
-	snprintf(want, sizeof(want), "%s In flight: 0\n Unmatched completions: 0  Dropped: 0\n", ref);
+	snprintf(want, sizeof(want),
+		 "%s In flight: 0\n Unmatched completions: 0  Dropped: 0\n"
+		 " Failed flushes: unknown (no flashstrike:meta_flush_failed probe)\n", ref);
 	assert_string_equal(txt, want); /* no percentile line without samples */
 	free(txt);
 	free(ref);
@@ -201,6 +204,7 @@ static void test_lean(void **state)
 	snprintf(want, sizeof(want),
 		 "%s Percentiles: p50=1.00 us p90=1.00 us p99=1.00 us p99.9=1.00 us\n"
 		 " In flight: unknown (--lean)\n Unmatched completions: unknown  Dropped: 4\n"
+		 " Failed flushes: unknown (no flashstrike:meta_flush_failed probe)\n"
 		 " Histogram (flushes per latency range):\n"
 		 "   512 ns .. 1.02 us 1 |****************************************| p50 p99\n", ref);
 	assert_string_equal(txt, want);
@@ -314,6 +318,10 @@ static void test_json_shape(void **state)
 	assert_int_equal(ju64(root, "in_flight.oldest_age_ns"), 7500000);
 	assert_int_equal(ju64(root, "unmatched"), 1);
 	assert_int_equal(ju64(root, "dropped"), 3);
+	assert_int_equal(ju64(root, "failed.count"), 4);
+	assert_int_equal(ju64(root, "failed.errno.EIO"), 2);
+	assert_int_equal(ju64(root, "failed.errno.ENOSPC"), 1);
+	assert_int_equal(ju64(root, "failed.errno.other"), 1);
 	assert_int_equal(ju64(root, "pid"), 4242);
 	assert_int_equal(ju64(root, "timestamp_ns"), 1764097200123456789ULL);
 	h = jget(root, "histogram");
@@ -382,6 +390,8 @@ static void roundtrip(const struct fl_snapshot *s)
 	}
 	assert_int_equal(back.nprogs, s->nprogs);
 	assert_memory_equal(back.progs, s->progs, sizeof(s->progs[0]) * (size_t)s->nprogs);
+	assert_int_equal(back.failed_known, s->failed_known);
+	assert_memory_equal(back.failed, s->failed, sizeof(s->failed));
 	free(a);
 	free(b);
 	/* Text and Prometheus from the parsed snapshot equal those of the original. */
@@ -735,6 +745,8 @@ static void test_prom_default(void **state)
 		"meta_flush_oldest_in_flight_age_seconds gauge",
 		"meta_flush_unmatched_total counter",
 		"meta_flush_dropped_total counter",
+		"meta_flush_failed_total counter",
+		"meta_flush_failed_by_errno_total counter",
 		"bpf_program_run_time_seconds_total counter",
 		"bpf_program_run_count_total counter",
 		"process_meta_flush_count_total counter",
@@ -794,6 +806,10 @@ static void test_prom_default(void **state)
 	assert_string_equal(strrchr(find_line(lines, n, "fs_meta_flush_in_flight{"), ' '), " 2");
 	assert_string_equal(strrchr(find_line(lines, n, "fs_meta_flush_unmatched_total{"), ' '), " 1");
 	assert_string_equal(strrchr(find_line(lines, n, "fs_meta_flush_dropped_total{"), ' '), " 3");
+	assert_string_equal(strrchr(find_line(lines, n, "fs_meta_flush_failed_total{"), ' '), " 4");
+	assert_int_equal(count_prefix(lines, n, "fs_meta_flush_failed_by_errno_total{"), 3);
+	assert_non_null(strstr(find_line(lines, n, "fs_meta_flush_failed_by_errno_total{"),
+			       ",team=\"wal\",errno=\"EIO\"} 2"));
 	assert_non_null(strstr(find_line(lines, n, "fs_bpf_program_run_time_seconds_total{"),
 			       ",program=\"handle_flush_start\"} 0.001234567"));
 	assert_int_equal(count_prefix(lines, n, "fs_bpf_program_run_count_total{"), 2);
@@ -1061,6 +1077,87 @@ static void test_comm_str(void **state)
 	}
 }
 
+/*
+ * Failed flushes in every output: unknown (no probe) is never shown as 0,
+ * a known 0 is; the errno breakdown is bounded and reads back; a delta
+ * subtracts; a saved snapshot whose errno counts do not add up is refused.
+ */
+static void test_failed(void **state)
+{
+	struct fl_render_opts o;
+	struct fl_snapshot s, prev, d, back;
+	char *txt, *bad, err[256];
+
+	(void)state;
+	fl_render_opts_default(&o);
+	snap_init(&s);
+	txt = render(FL_FMT_JSON, &s, &o);
+	assert_non_null(strstr(txt, "\"failed\":null"));
+	assert_int_equal(fl_snapshot_from_json(txt, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.failed_known, 0);
+	bad = edit(txt, ",\"failed\":null", ""); /* a snapshot of an older flushlat */
+	assert_int_equal(fl_snapshot_from_json(bad, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.failed_known, 0);
+	free(bad);
+	free(txt);
+	txt = render(FL_FMT_PROMETHEUS, &s, &o);
+	assert_null(strstr(txt, "failed"));
+	free(txt);
+
+	s.failed_known = 1;
+	txt = render(FL_FMT_TEXT, &s, &o);
+	assert_non_null(strstr(txt, "\n Failed flushes: 0\n"));
+	free(txt);
+	txt = render(FL_FMT_PROMETHEUS, &s, &o);
+	/* the total from 0, so increase() sees the first failure; no errno series yet */
+	assert_non_null(strstr(txt, "\nflushlat_meta_flush_failed_total{subsystem=\"wal_meta\"} 0\n"));
+	assert_null(strstr(txt, "by_errno"));
+	free(txt);
+	txt = render(FL_FMT_JSON, &s, &o);
+	assert_non_null(strstr(txt, "\"failed\":{\"count\":0,\"errno\":{}}"));
+	free(txt);
+
+	s.failed[EACCES] = 3;
+	s.failed[ENOSPC] = 5;
+	txt = render(FL_FMT_TEXT, &s, &o);
+	assert_non_null(strstr(txt, "\n Failed flushes: 8 (EACCES 3, ENOSPC 5)\n"));
+	free(txt);
+	txt = render(FL_FMT_PROMETHEUS, &s, &o);
+	assert_non_null(strstr(txt, "\nflushlat_meta_flush_failed_by_errno_total{subsystem=\"wal_meta\",errno=\"ENOSPC\"} 5\n"));
+	assert_non_null(strstr(txt, "\nflushlat_meta_flush_failed_total{subsystem=\"wal_meta\"} 8\n"));
+	free(txt);
+	txt = render(FL_FMT_JSON, &s, &o);
+	bad = edit(txt, "\"ENOSPC\":5", "\"ENOSPC\":4");
+	assert_int_equal(fl_snapshot_from_json(bad, &back, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "failed.count: 8, but failed.errno adds up to 7"));
+	free(bad);
+	bad = edit(txt, "\"ENOSPC\"", "\"ENOPE\"");
+	assert_int_equal(fl_snapshot_from_json(bad, &back, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "failed.errno.ENOPE: not an errno name"));
+	free(bad);
+	bad = edit(txt, "\"ENOSPC\":5", "\"ENOSPC\":-5");
+	assert_int_equal(fl_snapshot_from_json(bad, &back, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "failed.errno.ENOSPC: expected a non-negative integer"));
+	free(bad);
+	free(txt);
+
+	/* --interval --delta: per interval */
+	prev = s;
+	s.failed[ENOSPC] = 6;
+	s.failed[0] = 1;
+	assert_int_equal(fl_snapshot_delta(&d, &s, &prev), 0);
+	txt = render(FL_FMT_TEXT, &d, &o);
+	assert_non_null(strstr(txt, "\n Failed flushes: 2 (ENOSPC 1, other 1)\n"));
+	free(txt);
+	fl_snapshot_free(&d);
+	assert_string_equal(fl_errno_name(0), "other");
+	assert_string_equal(fl_errno_name(EIO), "EIO");
+	assert_int_equal(fl_errno_slot("EIO"), EIO);
+	assert_int_equal(fl_errno_slot("other"), 0);
+	assert_int_equal(fl_errno_slot("EIO "), -1);
+	snap_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1084,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(test_comm_str),
 		cmocka_unit_test(test_text_safe),
 		cmocka_unit_test(test_settle),
+		cmocka_unit_test(test_failed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

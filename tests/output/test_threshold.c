@@ -164,7 +164,10 @@ static void test_diff(void **state)
 	free(n);
 }
 
-/* The metric table: every name parses, units as the table says, unknown with --lean. */
+/*
+ * The metric table: every name parses, units as the table says, unknown with
+ * --lean (what needs the start probe) or without the failed probe.
+ */
 static void test_metric_table(void **state)
 {
 	struct fl_snapshot *s = snap(2, 4000000, 1000000, 3000000);
@@ -174,6 +177,7 @@ static void test_metric_table(void **state)
 	size_t nq = 0;
 
 	(void)state;
+	s->failed_known = 1;
 	fl_for_each_metric(m) {
 		fl_for_each_metric(m2)
 			assert_true(m == m2 || strcmp(m->name, m2->name) != 0);
@@ -192,6 +196,12 @@ static void test_metric_table(void **state)
 		assert_int_equal(fl_threshold_eval(&t, s, why, sizeof(why)),
 				 (m->flags & FL_MF_START) ? -1 : 1);
 		s->lean = 0;
+		s->failed_known = 0;
+		assert_int_equal(fl_threshold_eval(&t, s, why, sizeof(why)),
+				 (m->flags & FL_MF_FAILED) ? -1 : 1);
+		if (m->flags & FL_MF_FAILED)
+			assert_non_null(strstr(why, "is unknown (no flashstrike:meta_flush_failed probe)"));
+		s->failed_known = 1;
 		if (m->q > 0) {
 			assert_non_null(m->key);
 			nq++;

@@ -3,12 +3,15 @@
  * probes_cxx.cpp - flashstrike_probes.h must work in a C++ translation unit
  * (FlashStrike's recorder is C++).  Built with g++ -Wall -Wextra -Werror in
  * three flavours (semaphores, FLASHSTRIKE_PROBES_NO_SEMAPHORES,
- * FLASHSTRIKE_PROBES_DISABLE); fires both probes and checks what *_ENABLED()
- * reports with no tracer attached (EXPECT_ENABLED).
+ * FLASHSTRIKE_PROBES_DISABLE); fires the three probes and checks what
+ * *_ENABLED() reports with no tracer attached (EXPECT_ENABLED).  The failed
+ * probe is given an int errno: its note must still say "-8@" (the header
+ * casts to the ABI's i64; test_readelf.sh checks).
  */
 #define FLASHSTRIKE_PROBES_DEFINE_SEMAPHORES
 #include "flashstrike_probes.h"
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -26,6 +29,9 @@ static_assert(std::is_same<decltype(flashstrike_meta_flush_start_semaphore),
 static_assert(std::is_same<decltype(flashstrike_meta_flush_done_semaphore),
 			   volatile unsigned short>::value,
 	      "done semaphore is a volatile unsigned short");
+static_assert(std::is_same<decltype(flashstrike_meta_flush_failed_semaphore),
+			   volatile unsigned short>::value,
+	      "failed semaphore is a volatile unsigned short");
 #endif
 
 namespace {
@@ -51,7 +57,13 @@ struct flusher {
 			FLASHSTRIKE_META_FLUSH_START(start_ns);
 		FLASHSTRIKE_META_FLUSH_START(start_ns + 0);
 		++flushes;
-		FLASHSTRIKE_META_FLUSH_DONE(start_ns, now_ns());
+		if (flushes % 2) {
+			FLASHSTRIKE_META_FLUSH_DONE(start_ns, now_ns());
+		} else {
+			const int err = EIO;
+
+			FLASHSTRIKE_META_FLUSH_FAILED(start_ns, err);
+		}
 	}
 };
 
@@ -68,6 +80,7 @@ int main()
 		bad = 1;
 	if (bool(FLASHSTRIKE_META_FLUSH_START_ENABLED()) != bool(EXPECT_ENABLED) ||
 	    bool(FLASHSTRIKE_META_FLUSH_DONE_ENABLED()) != bool(EXPECT_ENABLED) ||
+	    bool(FLASHSTRIKE_META_FLUSH_FAILED_ENABLED()) != bool(EXPECT_ENABLED) ||
 	    bool(FLASHSTRIKE_META_FLUSH_ENABLED()) != bool(EXPECT_ENABLED)) {
 		std::fprintf(stderr, "probes_cxx: *_ENABLED() is %d/%d/%d, want %d (no tracer)\n",
 			     int(bool(FLASHSTRIKE_META_FLUSH_START_ENABLED())),

@@ -53,6 +53,17 @@ without_semaphores() {
 with_semaphores "$REC" single
 with_semaphores "$SO" single
 with_semaphores "$CXX"
+# The third probe (the C++ program fires it): its own semaphore, and its
+# arguments at the ABI's widths (u64, i64) although an int errno is passed.
+readelf -n "$CXX" | awk '/Provider:/ { p = $2 } /Name:/ { n = $2 }
+	/Semaphore:/ { s = $NF } /Arguments:/ { if (p == "flashstrike" && n == "meta_flush_failed") print s, $2, $3 }' >"$TMP/failed"
+[ -s "$TMP/failed" ] || fail "$CXX: no flashstrike:meta_flush_failed note"
+read -r sem a0 a1 <"$TMP/failed"
+addr=$(sym_addr "$CXX" flashstrike_meta_flush_failed_semaphore)
+[ -n "$addr" ] && [ $((sem)) -eq $((0x$addr)) ] ||
+	fail "$CXX: meta_flush_failed semaphore $sem != symbol 0x$addr"
+case "$a0 $a1" in 8@*" "-8@*) ;; *) fail "$CXX: meta_flush_failed arguments '$a0 $a1', want 8@.. -8@.." ;; esac
+ok "$(basename "$CXX"): meta_flush_failed, semaphore $sem, arguments $a0 $a1"
 without_semaphores "$NOSEM"
 without_semaphores "$SO_NOSEM"
 notes "$NOPROBES" >"$TMP/notes"

@@ -42,6 +42,12 @@ const struct fl_family fl_families[FL_F_NR] = {
 			     "mid-flush)." },
 	[FL_F_DROPPED] = { "meta_flush_dropped", FL_MT_COUNTER, NULL,
 			   "Events not tracked because an in-flight or per-process map was full." },
+	[FL_F_FAILED] = { "meta_flush_failed", FL_MT_COUNTER, NULL,
+			  "Meta flushes that failed (flashstrike:meta_flush_failed); never recorded "
+			  "in the MetaStore." },
+	[FL_F_FAILED_ERRNO] = { "meta_flush_failed_by_errno", FL_MT_COUNTER, NULL,
+				"Failed meta flushes by the errno of the failing step (\"other\": not "
+				"an errno)." },
 	[FL_F_PROG_TIME] = { "bpf_program_run_time_seconds", FL_MT_COUNTER, "seconds",
 			     "CPU time spent in flushlat's BPF programs (kernel program stats, "
 			     "needs kernel.bpf_stats_enabled=1)." },
@@ -192,6 +198,33 @@ static void build_hist(struct fl_expo *e, const struct fl_snapshot *s, const str
 	for (size_t j = 0; j <= h->nb; j++)
 		if (h->ex[j].value_ns && (!h->slowest || fl_exemplar_better(&h->ex[j], h->slowest)))
 			h->slowest = &h->ex[j];
+}
+
+/*
+ * Failed flushes: the total is always exported (from 0, so that increase()
+ * sees the first failure), the per-errno counter only for errnos seen, so
+ * its errno label is bounded by FL_FAILED_ERRNOS names.  Nothing when the
+ * traced files have no meta_flush_failed probe: unknown, not 0.
+ */
+static void build_failed(struct fl_expo *e, const struct fl_snapshot *s)
+{
+	struct fl_expo_metric *m;
+	size_t n = 0, k = 0;
+
+	if (!s->failed_known)
+		return;
+	single(e, FL_F_FAILED, fl_failed_total(s), 0);
+	for (unsigned int i = 0; i < FL_FAILED_ERRNOS; i++)
+		n += s->failed[i] != 0;
+	m = family(e, FL_F_FAILED_ERRNO, n);
+	for (unsigned int i = 1; m && i <= FL_FAILED_ERRNOS; i++) {
+		unsigned int slot = i % FL_FAILED_ERRNOS; /* by errno number, "other" last */
+
+		if (!s->failed[slot])
+			continue;
+		label(&m[k], "errno", fl_errno_name(slot));
+		m[k++].v = s->failed[slot];
+	}
 }
 
 static void build_progs(struct fl_expo *e, const struct fl_snapshot *s)
@@ -352,6 +385,7 @@ int fl_expo_build(struct fl_expo *e, const struct fl_snapshot *s, const struct f
 		single(e, FL_F_UNMATCHED, s->unmatched, 0);
 	}
 	single(e, FL_F_DROPPED, s->dropped, 0);
+	build_failed(e, s);
 	build_progs(e, s);
 	build_procs(e, s);
 	if (s->an)

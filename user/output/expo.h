@@ -45,6 +45,8 @@ enum fl_family_id {
 	FL_F_OLDEST_AGE,
 	FL_F_UNMATCHED,
 	FL_F_DROPPED,
+	FL_F_FAILED,
+	FL_F_FAILED_ERRNO,
 	FL_F_PROG_TIME,
 	FL_F_PROG_COUNT,
 	FL_F_PROC_COUNT,
@@ -70,7 +72,7 @@ extern const struct fl_family fl_families[FL_F_NR];
 
 /* One series' value: a count, or nanoseconds exported as seconds. */
 struct fl_expo_metric {
-	struct prom_label labels[4]; /* besides the common ones: program, pid and comm, ... */
+	struct prom_label labels[4]; /* besides the common ones: program, errno, pid and comm, ... */
 	int nlabels;
 	char lv[4][40];              /* their values */
 	uint64_t v;

@@ -88,6 +88,12 @@ static struct fl_value get_dropped(const struct fl_metric *m, const struct fl_sn
 	return known(s->dropped);
 }
 
+static struct fl_value get_failed(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	(void)m;
+	return known(fl_failed_total(s));
+}
+
 static const struct fl_breakdown *bd(const struct fl_snapshot *s)
 {
 	return s->an ? s->an->bd : NULL;
@@ -152,6 +158,7 @@ const struct fl_metric fl_metrics[] = {
 	{ "in_flight", NULL, FL_UNIT_COUNT, 0, FL_MF_START, get_in_flight, 0 },
 	{ "unmatched", NULL, FL_UNIT_COUNT, 0, FL_MF_START, get_unmatched, 0 },
 	{ "dropped", NULL, FL_UNIT_COUNT, 0, 0, get_dropped, 0 },
+	{ "failed", NULL, FL_UNIT_COUNT, 0, FL_MF_DIFF | FL_MF_FAILED, get_failed, 0 },
 	{ "slow_flushes", NULL, FL_UNIT_COUNT, 0, FL_MF_SLOW, get_slow_flushes, 0 },
 	{ "slow_dropped", NULL, FL_UNIT_COUNT, 0, FL_MF_SLOW, get_slow_dropped, 0 },
 	{ "stuck", NULL, FL_UNIT_COUNT, 0, FL_MF_STUCK, get_stuck, 0 },
@@ -177,6 +184,9 @@ struct fl_value fl_metric_value(const struct fl_metric *m, const struct fl_snaps
 	/* --lean traces no starts: what needs them is unknown, never a false 0 */
 	if ((m->flags & FL_MF_START) && s->lean)
 		return (struct fl_value){ 0 };
+	/* a recorder built before the failed probe existed: its failures are not seen */
+	if ((m->flags & FL_MF_FAILED) && !s->failed_known)
+		return (struct fl_value){ 0 };
 	return m->get(m, s);
 }
 
@@ -191,6 +201,15 @@ const char *fl_metric_needs(const struct fl_metric *m)
 	if (m->flags & FL_MF_STUCK)
 		return "measured only with --stuck";
 	return "";
+}
+
+const char *fl_metric_unknown_why(const struct fl_metric *m, const struct fl_snapshot *s)
+{
+	if (fl_metric_value(m, s).known)
+		return NULL;
+	if ((m->flags & FL_MF_FAILED) && !s->failed_known)
+		return "no flashstrike:meta_flush_failed probe";
+	return *fl_metric_needs(m) ? fl_metric_needs(m) : "not measured";
 }
 
 void fl_metric_names(struct strbuf *out, const char *sep)

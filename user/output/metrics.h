@@ -26,6 +26,7 @@ enum fl_unit {
 #define FL_MF_BREAKDOWN 0x4 /* a flush component (COMP.STAT): needs --breakdown */
 #define FL_MF_SLOW 0x8  /* needs --slow */
 #define FL_MF_STUCK 0x10 /* needs --stuck */
+#define FL_MF_FAILED 0x20 /* needs the meta_flush_failed probe: unknown without it */
 
 /* A metric's value on one snapshot. */
 struct fl_value {
@@ -56,6 +57,8 @@ const struct fl_metric *fl_metric_find(const char *name, size_t len);
 struct fl_value fl_metric_value(const struct fl_metric *m, const struct fl_snapshot *s);
 /* What an unknown value lacks: "--lean" measures no starts, ... ("" if known). */
 const char *fl_metric_needs(const struct fl_metric *m);
+/* Why m's value is unknown on s (a missing probe, or fl_metric_needs()); NULL if known. */
+const char *fl_metric_unknown_why(const struct fl_metric *m, const struct fl_snapshot *s);
 /*
  * The names, in table order, separated by sep ("samples, total, ..."); the
  * component metrics as one entry, "COMP.STAT" with its two lists.

@@ -7,6 +7,7 @@
  *    "min_ns":N,"max_ns":N,"avg_ns":N}},
  *    "percentiles":{"p50_ns":N,"p90_ns":N,"p99_ns":N,"p99_9_ns":N},
  *    "in_flight":{"count":N,"oldest_age_ns":N},"unmatched":N,"dropped":N,
+ *    "failed":{"count":N,"errno":{"EIO":N,...}},
  *    "pid":N,"timestamp_ns":N,"histogram":[[lo_ns,count],...],
  *    "processes":[{"pid":N,"comm":"..","samples":N,"total_ns":N,"min_ns":N,
  *    "max_ns":N}],"programs":[{"name":"..","run_time_ns":N,"run_cnt":N}]}
@@ -18,6 +19,9 @@
  * end: in_flight and unmatched are then unknown and written as null.
  * A --delta snapshot (counts of one interval) ends with "delta":true, so a
  * reader can tell it from a cumulative one.
+ * "failed" (flushes that fired flashstrike:meta_flush_failed, by errno name,
+ * "other" for a value that is not one) is null when the traced files lack
+ * that probe: unknown, not 0.
  * The histogram lists only non-empty buckets, keyed by the bucket's lower
  * bound in ns (include/flushlat/hist.h); timestamp_ns is CLOCK_REALTIME.
  */
@@ -81,6 +85,23 @@ static struct json_object *histogram_arr(const struct fl_snapshot *s)
 		json_object_array_add(a, pair);
 	}
 	return a;
+}
+
+/* {"count":N,"errno":{"ENOSPC":N}}: only the errnos seen; null when unknown. */
+static struct json_object *failed_obj(const struct fl_snapshot *s)
+{
+	struct json_object *o, *by;
+
+	if (!s->failed_known)
+		return NULL;
+	o = json_object_new_object();
+	by = json_object_new_object();
+	add_u64(o, "count", fl_failed_total(s));
+	for (unsigned int i = 1; i <= FL_FAILED_ERRNOS; i++) /* by number, "other" last */
+		if (s->failed[i % FL_FAILED_ERRNOS])
+			add_u64(by, fl_errno_name(i % FL_FAILED_ERRNOS), s->failed[i % FL_FAILED_ERRNOS]);
+	json_object_object_add(o, "errno", by);
+	return o;
 }
 
 static struct json_object *processes_arr(const struct fl_snapshot *s)
@@ -148,6 +169,7 @@ void fl_render_json(const struct fl_snapshot *s, const struct fl_render_opts *o,
 		add_u64(root, "unmatched", s->unmatched);
 	}
 	add_u64(root, "dropped", s->dropped);
+	json_object_object_add(root, "failed", failed_obj(s));
 	json_object_object_add(root, "pid", json_object_new_int(s->pid));
 	add_u64(root, "timestamp_ns", s->taken_realtime_ns);
 	json_object_object_add(root, "histogram", histogram_arr(s));

@@ -41,7 +41,7 @@
 
 /* Labels that flushlat itself sets: a --label-set may not shadow them. */
 static const char *const reserved_labels[] = {
-	"subsystem", "system", "le", "pid", "comm", "program",
+	"subsystem", "system", "le", "pid", "comm", "program", "errno",
 	"tid", "component", "syscall", "method", "rank", "start_ns",
 };
 #define NRESERVED (sizeof(reserved_labels) / sizeof(reserved_labels[0]))

@@ -3,8 +3,8 @@
  * The text form.  It starts with the original MetaStore::dump() block,
  * produced by metastore_dump() itself (through a memory stream) so it can
  * never drift from the reference; flushlat's additions (percentiles,
- * in-flight, unmatched and dropped counts, per-process lines, the histogram)
- * follow it, each line starting with a space like the dump's own
+ * in-flight, unmatched, dropped and failed counts, per-process lines, the
+ * histogram) follow it, each line starting with a space like the dump's own
  * " Meta flush:" line.
  */
 #include <stdio.h>
@@ -62,6 +62,29 @@ static void render_procs(const struct fl_snapshot *s, struct strbuf *out)
 	}
 }
 
+/* " Failed flushes: 3 (EIO 1, ENOSPC 2)": by errno number, "other" last. */
+static void render_failed(const struct fl_snapshot *s, struct strbuf *out)
+{
+	const char *why = fl_metric_unknown_why(fl_metric_find("failed", 6), s);
+	const char *sep = " (";
+
+	if (why) {
+		strbuf_printf(out, " Failed flushes: unknown (%s)\n", why);
+		return;
+	}
+	strbuf_printf(out, " Failed flushes: %llu", (unsigned long long)fl_failed_total(s));
+	for (unsigned int i = 1; i <= FL_FAILED_ERRNOS; i++) {
+		unsigned int slot = i % FL_FAILED_ERRNOS; /* slot 0 ("other") comes last */
+
+		if (!s->failed[slot])
+			continue;
+		strbuf_printf(out, "%s%s %llu", sep, fl_errno_name(slot),
+			      (unsigned long long)s->failed[slot]);
+		sep = ", ";
+	}
+	strbuf_puts(out, *sep == ',' ? ")\n" : "\n");
+}
+
 void fl_render_text(const struct fl_snapshot *s, const struct fl_render_opts *o, struct strbuf *out)
 {
 	char age[32];
@@ -85,6 +108,7 @@ void fl_render_text(const struct fl_snapshot *s, const struct fl_render_opts *o,
 		strbuf_printf(out, " Unmatched completions: %llu  Dropped: %llu\n",
 			      (unsigned long long)s->unmatched, (unsigned long long)s->dropped);
 	}
+	render_failed(s, out);
 	/* One process: its line would repeat the merged " Meta flush:" line. */
 	if (s->nprocs > 1)
 		render_procs(s, out);

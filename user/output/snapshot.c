@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* snapshot.c - the snapshot's lifecycle: empty, copy, free, interval delta and sum. */
+#define _GNU_SOURCE /* strerrorname_np */
 #include "snapshot.h"
 
 #include <stdlib.h>
@@ -118,6 +119,8 @@ int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
 	}
 	out->unmatched = cur->unmatched - prev->unmatched;
 	out->dropped = cur->dropped - prev->dropped;
+	for (size_t i = 0; i < FL_FAILED_ERRNOS; i++)
+		out->failed[i] = cur->failed[i] - prev->failed[i];
 	for (int i = 0; i < out->nprogs; i++) {
 		for (int j = 0; j < prev->nprogs; j++) {
 			if (strcmp(prev->progs[j].name, out->progs[i].name) != 0)
@@ -197,6 +200,9 @@ int fl_snapshot_add(struct fl_snapshot *acc, const struct fl_snapshot *d)
 		acc->hist[i] += d->hist[i];
 	acc->unmatched += d->unmatched;
 	acc->dropped += d->dropped;
+	for (size_t i = 0; i < FL_FAILED_ERRNOS; i++)
+		acc->failed[i] += d->failed[i];
+	acc->failed_known = d->failed_known; /* one run: the same in every interval */
 	for (int i = 0; i < d->nprogs && i < FL_MAX_PROGS; i++)
 		progs_add(acc, &d->progs[i]);
 	for (size_t i = 0; i < d->nprocs; i++) {
@@ -311,4 +317,28 @@ void fl_text_safe(char *s)
 		}
 		i += len;
 	}
+}
+
+uint64_t fl_failed_total(const struct fl_snapshot *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < FL_FAILED_ERRNOS; i++)
+		n += s->failed[i];
+	return n;
+}
+
+const char *fl_errno_name(unsigned int slot)
+{
+	const char *name = slot && slot < FL_FAILED_ERRNOS ? strerrorname_np((int)slot) : NULL;
+
+	return name ? name : "other";
+}
+
+int fl_errno_slot(const char *name)
+{
+	for (unsigned int i = 0; i < FL_FAILED_ERRNOS; i++)
+		if (!strcmp(fl_errno_name(i), name))
+			return (int)i; /* "other" is slot 0, found first */
+	return -1;
 }

@@ -22,6 +22,12 @@ struct fl_anatomy; /* breakdown.h */
 #define FL_MAX_PROGS 8
 /* A kernel task name: TASK_COMM_LEN bytes, NUL-terminated only when shorter. */
 #define FL_COMM_LEN 16
+/*
+ * Failed flushes are kept per errno: slot e for errno e in 1..133 (every
+ * Linux errno), slot 0 ("other") for any other value and for numbers
+ * without a name.  Checked against the BPF map's size (FL_ERRNO_SLOTS).
+ */
+#define FL_FAILED_ERRNOS 134
 
 /* Kernel program statistics (kernel.bpf_stats_enabled=1), per BPF program. */
 struct fl_prog_stats {
@@ -81,6 +87,9 @@ struct fl_snapshot {
 	struct fl_native *native;         /* owned; NULL when not kept (no --listen) */
 	struct fl_exemplar *ex;           /* owned, FL_HIST_NBUCKETS; NULL when not kept */
 	struct fl_anatomy *an;            /* --breakdown/--slow/--top/--stuck, else NULL (owned) */
+	int failed_known;                 /* every traced file has meta_flush_failed */
+	uint64_t failed[FL_FAILED_ERRNOS]; /* failed flushes by errno slot, [0] = other;
+					    * a slot without a name stays 0 (folded into [0]) */
 };
 
 /* The reading of a tracer that saw nothing: MetaStore empty, no target. */
@@ -107,8 +116,9 @@ int fl_snapshot_delta(struct fl_snapshot *out, const struct fl_snapshot *cur,
  * into the whole run.  Counts, totals and histograms add; min and max are the
  * extremes of the intervals that know theirs, which is exact, because the
  * interval holding the run's extreme moved the cumulative one.  Processes
- * add by PID and programs by name; in-flight values, the PID and the time
- * are d's (the later reading).  acc->delta is cleared: it is a whole run.
+ * add by PID and programs by name; failed flushes add by errno; in-flight
+ * values, whether failures are known, the PID and the time are d's (the
+ * later reading).  acc->delta is cleared: it is a whole run.
  * Returns 0, -1 on allocation failure (acc unchanged but for the MetaStore).
  */
 int fl_snapshot_add(struct fl_snapshot *acc, const struct fl_snapshot *d);
@@ -139,5 +149,11 @@ size_t fl_utf8_len(const unsigned char *s, size_t n);
  * what a user or a file gave.
  */
 void fl_text_safe(char *s);
+/* Failed flushes, all errnos together. */
+uint64_t fl_failed_total(const struct fl_snapshot *s);
+/* The name of an errno slot as every output shows it: "EIO", or "other". */
+const char *fl_errno_name(unsigned int slot);
+/* The slot of an errno name ("EIO" -> 5, "other" -> 0), -1 if not a name. */
+int fl_errno_slot(const char *name);
 
 #endif /* FLUSHLAT_SNAPSHOT_H */

@@ -13,7 +13,8 @@
  * Required: meta_store.maintenance_meta_flush.{samples,total_ns,min_ns,max_ns},
  * in_flight.{count,oldest_age_ns}, unmatched, pid, histogram.  Optional (0 or
  * empty when absent): dropped, timestamp_ns, processes, programs, delta, lean (with
- * "lean":true, in_flight.* and unmatched are null: unknown).  Derived
+ * "lean":true, in_flight.* and unmatched are null: unknown), failed (absent
+ * or null: unknown; else count and errno, whose values must add up to count).  Derived
  * values (avg_ns, percentiles) are not read back: they are recomputed from
  * the MetaStore and the histogram.  min_ns may be null, meaning "no sample"
  * (UINT64_MAX, the MetaStore's empty marker).
@@ -303,6 +304,41 @@ static int check_in_flight(const struct fl_snapshot *s, char *err, size_t errlen
 	return 0;
 }
 
+/* "failed":{"count":N,"errno":{"EIO":N,...}}; absent or null: unknown. */
+static int parse_failed(struct json_object *root, struct fl_snapshot *s, char *err, size_t errlen)
+{
+	struct json_object *o, *by;
+	uint64_t count, sum = 0;
+
+	if (fl_json_key(root, "", "failed", 1, &o, err, errlen) || !o)
+		return 0;
+	if (fl_json_obj(root, "", "failed", 0, &o, err, errlen) ||
+	    fl_json_u64(o, "failed.", "count", 0, &count, err, errlen) ||
+	    fl_json_obj(o, "failed.", "errno", 0, &by, err, errlen))
+		return -1;
+	json_object_object_foreach(by, name, v) {
+		int slot = fl_errno_slot(name);
+		uint64_t n;
+
+		if (slot < 0) {
+			snprintf(err, errlen, "failed.errno.%s: not an errno name (EIO, ...) or \"other\"",
+				 name);
+			return -1;
+		}
+		if (fl_json_as_u64(v, "failed.errno.", name, &n, err, errlen))
+			return -1;
+		s->failed[slot] = n;
+		sum += n;
+	}
+	if (sum != count) {
+		snprintf(err, errlen, "failed.count: %llu, but failed.errno adds up to %llu",
+			 (unsigned long long)count, (unsigned long long)sum);
+		return -1;
+	}
+	s->failed_known = 1;
+	return 0;
+}
+
 static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err, size_t errlen)
 {
 	struct json_object *ms, *d, *inf, *hist, *procs, *progs;
@@ -323,6 +359,7 @@ static int parse_root(struct json_object *root, struct fl_snapshot *s, char *err
 			 errlen) ||
 	    get_u64_lean(root, "", "unmatched", s->lean, &s->unmatched, err, errlen) ||
 	    fl_json_u64(root, "", "dropped", 1, &s->dropped, err, errlen) ||
+	    parse_failed(root, s, err, errlen) ||
 	    parse_pid(root, s, err, errlen) ||
 	    fl_json_u64(root, "", "timestamp_ns", 1, &s->taken_realtime_ns, err, errlen) ||
 	    check_in_flight(s, err, errlen) ||

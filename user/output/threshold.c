@@ -224,10 +224,13 @@ static const char *unit_suffix(const struct fl_metric *m)
 	return m->unit == FL_UNIT_NS ? " ns" : m->unit == FL_UNIT_PER_SEC ? "/s" : "";
 }
 
-static int unknown(const struct fl_threshold *t, char *why, size_t len)
+static int unknown(const struct fl_threshold *t, const struct fl_snapshot *s, char *why,
+		   size_t len)
 {
+	const char *r = fl_metric_unknown_why(t->metric, s);
+
 	snprintf(why, len, "--fail-if %s: %s is unknown (%s)", t->text, t->metric->name,
-		 fl_metric_needs(t->metric));
+		 r ? r : "not measured");
 	return -1;
 }
 
@@ -240,7 +243,7 @@ int fl_threshold_eval(const struct fl_threshold *t, const struct fl_snapshot *s,
 		return 0;
 	v = fl_metric_value(t->metric, s);
 	if (!v.known)
-		return unknown(t, why, len);
+		return unknown(t, s, why, len);
 	if (!compare(t->op, v.d, t->value))
 		return 0;
 	if (t->metric->unit == FL_UNIT_PER_SEC)
@@ -264,7 +267,7 @@ int fl_threshold_eval_diff(const struct fl_threshold *t, const struct fl_snapsho
 	b = fl_metric_value(t->metric, base);
 	n = fl_metric_value(t->metric, now);
 	if (!b.known || !n.known)
-		return unknown(t, why, len);
+		return unknown(t, b.known ? now : base, why, len);
 	if (b.d == 0.0) /* a change from 0 is infinite unless there is none */
 		pct = n.d == 0.0 ? 0.0 : INFINITY;
 	else

@@ -18,6 +18,7 @@
 #include "anatomy.h"
 #include "flushlat.h"
 #include "flushlat.skel.h"
+#include "metrics.h"
 #include "msg.h"
 #include "proc.h"
 #include "session.h"
@@ -59,13 +60,74 @@ void fl_detach_target(struct fl_session *t, struct fl_target *x)
 	}
 }
 
+/*
+ * A file without meta_flush_failed (a recorder built before it, or deployed
+ * over one that had it) can fail flushes unseen: from then on failures are
+ * unknown in every output, said once.
+ */
+static void failed_unknown(struct fl_session *t, const struct fl_target *x)
+{
+	if (!t->failed_known)
+		return;
+	t->failed_known = 0;
+	if (t->reader_open)
+		fl_reader_failed_unknown(&t->reader);
+	fl_err("warning: %s has no flashstrike:meta_flush_failed probe: failed flushes are "
+	       "unknown from now on", x->path);
+}
+
+/*
+ * meta_flush_failed is only hit when a flush fails, so it is attached with
+ * --lean too; where a file lacks it (or no file had it when the programs were
+ * loaded) failed flushes are unknown.
+ */
+static int attach_failed(struct fl_session *t, struct fl_target *x, pid_t pid, int quiet)
+{
+	if (fl_fd_has_probe(x->fd, "meta_flush_failed") != 1 ||
+	    bpf_program__fd(t->skel->progs.meta_flush_failed) < 0) {
+		failed_unknown(t, x);
+		return 0;
+	}
+	return attach_probe(t, x, t->skel->progs.meta_flush_failed, pid, "meta_flush_failed", quiet);
+}
+
 int fl_attach_target(struct fl_session *t, struct fl_target *x, pid_t pid, int quiet)
 {
 	if ((!t->o.lean &&
 	     attach_probe(t, x, t->skel->progs.meta_flush_start, pid, "meta_flush_start", quiet)) ||
-	    attach_probe(t, x, t->skel->progs.meta_flush_done, pid, "meta_flush_done", quiet)) {
+	    attach_probe(t, x, t->skel->progs.meta_flush_done, pid, "meta_flush_done", quiet) ||
+	    attach_failed(t, x, pid, quiet)) {
 		fl_detach_target(t, x);
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Failed flushes are known only when every file has the probe: a file
+ * without it could fail flushes unseen.  A --fail-if on them is then refused
+ * before anything is attached, never judged on a false 0.
+ */
+static int failed_probe_check(struct fl_session *t)
+{
+	const char *missing = NULL;
+	int any = 0;
+
+	for (int i = 0; i < t->targets.n; i++) {
+		if (fl_fd_has_probe(t->targets.t[i].fd, "meta_flush_failed") == 1)
+			any = 1;
+		else if (!missing)
+			missing = t->targets.t[i].path;
+	}
+	t->failed_known = !missing;
+	/* no program in the kernel for a probe no file has */
+	bpf_program__set_autoload(t->skel->progs.meta_flush_failed, any);
+	for (int i = 0; missing && i < t->o.nfail_if; i++) {
+		if (t->o.fail_if[i].metric->flags & FL_MF_FAILED) {
+			fl_err("--fail-if %s: %s has no flashstrike:meta_flush_failed probe (failed "
+			       "flushes are unknown)", t->o.fail_if[i].text, missing);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -160,6 +222,9 @@ int fl_load_bpf(struct fl_session *t)
 			close(btf_fd);
 		return -1;
 	}
+	if (failed_probe_check(t))
+		return -1;
+	cfg.failed_known = t->failed_known;
 	t->skel->rodata->clock_mode = (__u32)t->o.clock;
 	t->skel->rodata->start_attached = !t->o.lean;
 	set_arg_regs(t);

@@ -120,7 +120,7 @@ static int render_http(void *ctx, enum fl_expo_fmt fmt, struct strbuf *out)
 static int final_report(struct fl_session *t, const struct fl_snapshot *prev)
 {
 	struct fl_snapshot cur, d;
-	int held = 0, err, aerr;
+	int held = 0, unknown = 0, err, aerr;
 
 	/* the run's last records first, then its snapshot (also when --folded failed) */
 	aerr = fl_anat_finish(t);
@@ -139,15 +139,18 @@ static int final_report(struct fl_session *t, const struct fl_snapshot *prev)
 	for (int i = 0; i < t->o.nfail_if; i++) {
 		char why[256];
 
-		if (fl_threshold_eval(&t->o.fail_if[i], &cur, why, sizeof(why)) == 1) {
+		int r = fl_threshold_eval(&t->o.fail_if[i], &cur, why, sizeof(why));
+
+		/* unknown: failed flushes, since a file without their probe was deployed */
+		if (r)
 			fprintf(stderr, "flushlat: %s\n", why);
-			held = 1;
-		}
+		held |= r > 0;
+		unknown |= r < 0;
 	}
 	fl_snapshot_free(&cur);
 	if (err || aerr)
 		return -1;
-	return held ? FL_EXIT_THRESHOLD : FL_EXIT_OK;
+	return held ? FL_EXIT_THRESHOLD : unknown ? FL_EXIT_RUNTIME : FL_EXIT_OK;
 }
 
 /* Binds --listen before anything is attached: a port in use fails cleanly. */

@@ -190,6 +190,28 @@ int fl_has_probes(const char *path, char *other, size_t otherlen)
 	return ret;
 }
 
+struct has_probe {
+	const char *name;
+	int found;
+};
+
+static void has_probe_note(const char *prov, const char *name, const char *args, void *ctx)
+{
+	struct has_probe *h = ctx;
+
+	(void)args;
+	if (!strcmp(prov, "flashstrike") && !strcmp(name, h->name))
+		h->found = 1;
+}
+
+int fl_fd_has_probe(int fd, const char *name)
+{
+	struct has_probe h = { .name = name };
+	int err = walk_notes(fd, has_probe_note, &h);
+
+	return err ? err : h.found;
+}
+
 /* "8@%rdi" -> FL_REG_RDI; anything but a 64-bit register -> FL_REG_NONE. */
 int fl_usdt_arg_reg(const char *spec, size_t len)
 {

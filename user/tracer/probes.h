@@ -23,7 +23,7 @@ struct fl_target {
 	dev_t dev;
 	ino_t ino;
 	char path[PATH_MAX];        /* as shown to users */
-	struct bpf_link *links[2];  /* its probes once attached (attach.c) */
+	struct bpf_link *links[3];  /* its probes once attached (attach.c) */
 	int nlinks;
 	/* following deploys (watch.c) */
 	off_t size;                 /* as attached: another size is a rewrite in place */
@@ -55,6 +55,8 @@ const char *fl_file_error(int err);
 int fl_fd_has_probes(int fd, char *other, size_t otherlen);
 /* The same for a path (opened with fl_open_regular). */
 int fl_has_probes(const char *path, char *other, size_t otherlen);
+/* 1 if the ELF file fd has the probe flashstrike:NAME, 0 if not, -errno on error. */
+int fl_fd_has_probe(int fd, const char *name);
 /* 1 when every section of the ELF file fd lies inside it (a deploy has finished writing it). */
 int fl_elf_complete(int fd);
 

@@ -19,6 +19,8 @@
 
 _Static_assert(sizeof(((struct fl_proc_value *)0)->comm) == FL_COMM_LEN,
 	       "the BPF comm and the snapshot's comm are one size");
+_Static_assert(FL_ERRNO_SLOTS == FL_FAILED_ERRNOS,
+	       "the BPF failed map and the snapshot have the same errno slots");
 
 static int map_inflight(struct fl_reader *r)
 {
@@ -57,15 +59,19 @@ int fl_reader_open(struct fl_reader *r, struct flushlat *skel, const struct fl_r
 	r->inflight_fd = bpf_map__fd(skel->maps.inflight);
 	r->procs_fd = bpf_map__fd(skel->maps.procs);
 	r->counters_fd = bpf_map__fd(skel->maps.counters);
+	r->failed_fd = bpf_map__fd(skel->maps.failed);
 	if (!cfg->lean)
 		add_prog(r, skel->progs.meta_flush_start, "meta_flush_start");
 	add_prog(r, skel->progs.meta_flush_done, "meta_flush_done");
+	if (bpf_program__fd(skel->progs.meta_flush_failed) >= 0) /* loaded: some file has the probe */
+		add_prog(r, skel->progs.meta_flush_failed, "meta_flush_failed");
 	r->nprogs += fl_anat_progs(cfg->anat, r->prog_fds + r->nprogs, r->prog_names + r->nprogs,
 				   FL_MAX_PROGS - r->nprogs);
 	r->cnt_buf = calloc((size_t)r->ncpu, sizeof(uint64_t));
+	r->failed_buf = calloc((size_t)r->ncpu, sizeof(*r->failed_buf));
 	r->keys = calloc(FL_PROCS_MAX, sizeof(*r->keys));
 	r->exited = calloc(FL_PROCS_MAX, sizeof(*r->exited));
-	if (!r->cnt_buf || !r->keys || !r->exited) {
+	if (!r->cnt_buf || !r->failed_buf || !r->keys || !r->exited) {
 		snprintf(err, errlen, "cannot set up the map reader: out of memory");
 		return -ENOMEM;
 	}
@@ -81,12 +87,20 @@ void fl_reader_close(struct fl_reader *r)
 {
 	fl_epochs_close(&r->ep);
 	free(r->cnt_buf);
+	free(r->failed_buf);
 	free(r->keys);
 	free(r->exited);
 	if (r->slots)
 		munmap((void *)r->slots, r->slots_len);
 	pthread_mutex_destroy(&r->lock);
 	memset(r, 0, sizeof(*r));
+}
+
+void fl_reader_failed_unknown(struct fl_reader *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->cfg.failed_known = 0;
+	pthread_mutex_unlock(&r->lock);
 }
 
 int fl_reader_consumer(struct fl_reader *r, uint64_t keep_exited_ns)
@@ -123,6 +137,21 @@ static int read_counters(struct fl_reader *r, struct fl_snapshot *s)
 		else
 			s->dropped += sum; /* map full, or a CAS loop that gave up */
 	}
+	return 0;
+}
+
+/* Failed flushes by errno; a number without a name is counted as "other". */
+static int read_failed(struct fl_reader *r, struct fl_snapshot *s)
+{
+	uint64_t sum[FL_ERRNO_SLOTS] = { 0 };
+	__u32 zero = 0;
+
+	s->failed_known = r->cfg.failed_known;
+	if (bpf_map_lookup_elem(r->failed_fd, &zero, r->failed_buf))
+		return -errno;
+	fl_sum_percpu(sum, (const uint64_t *)r->failed_buf, FL_ERRNO_SLOTS, r->ncpu);
+	for (__u32 i = 0; i < FL_ERRNO_SLOTS; i++)
+		s->failed[strcmp(fl_errno_name(i), "other") ? i : 0] += sum[i];
 	return 0;
 }
 
@@ -318,6 +347,8 @@ int fl_reader_read(struct fl_reader *r, int consumer, struct fl_snapshot *s)
 	err = fl_epochs_read(&r->ep, consumer, r->nconsumers, s);
 	if (!err)
 		err = read_counters(r, s);
+	if (!err)
+		err = read_failed(r, s);
 	if (!err && !r->cfg.lean)
 		read_inflight(r, s);
 	if (!err && r->cfg.track_procs)

@@ -34,6 +34,7 @@ struct fl_reader_cfg {
 	int stats_on;    /* kernel BPF program statistics are being collected */
 	struct fl_epochs_cfg epochs; /* rotation, native histogram, exemplars, window */
 	struct fl_anat *anat; /* the flush anatomy's maps, NULL when not asked for */
+	int failed_known; /* meta_flush_failed is attached in every file */
 };
 
 /* A process that exited, kept until every consumer has reported it. */
@@ -46,7 +47,7 @@ struct fl_exited {
 struct fl_reader {
 	struct fl_reader_cfg cfg;
 	int ncpu;
-	int inflight_fd, procs_fd, counters_fd;
+	int inflight_fd, procs_fd, counters_fd, failed_fd;
 	int nprogs;
 	int prog_fds[FL_MAX_PROGS];
 	const char *prog_names[FL_MAX_PROGS];
@@ -57,6 +58,7 @@ struct fl_reader {
 	pthread_mutex_t lock;
 	struct fl_epochs ep;      /* the record maps: MetaStore, histograms, exemplars */
 	uint64_t *cnt_buf;        /* ncpu */
+	struct fl_failed *failed_buf; /* ncpu */
 	uint32_t *keys;           /* FL_PROCS_MAX: the keys of one walk of the procs map */
 	const volatile struct fl_inflight_slot *slots; /* the in-flight map, mmap'd read-only */
 	size_t slots_len;
@@ -71,6 +73,8 @@ struct fl_reader {
 int fl_reader_open(struct fl_reader *r, struct flushlat *skel, const struct fl_reader_cfg *cfg,
 		   char *err, size_t errlen);
 void fl_reader_close(struct fl_reader *r);
+/* Failed flushes are unknown from now on (a file without the failed probe was attached). */
+void fl_reader_failed_unknown(struct fl_reader *r);
 /*
  * Registers one more reader of snapshots; returns its id (>= 0) or -1.  It
  * reports an exited process once (keep_exited_ns 0), or in every read

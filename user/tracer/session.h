@@ -42,6 +42,7 @@ struct fl_session {
 	char exe[PATH_MAX]; /* -b PATH or the resolved CMD */
 	struct fl_live_ui *live; /* --watch: the live view, while it is up */
 	struct fl_anat *anat;  /* --breakdown, --slow, --top, --stuck (anatomy.h), else NULL */
+	int failed_known;  /* every file has meta_flush_failed (attach.c) */
 };
 
 /* targets.c: the files carrying the probes (-p, -b, -- CMD, --lib); one message on failure. */
@@ -49,7 +50,10 @@ int fl_find_targets(struct fl_session *t);
 /* attach.c */
 /* Opens and loads the BPF object and sets up the map reader. */
 int fl_load_bpf(struct fl_session *t);
-/* Attaches both probes (done only with --lean) in every file; filtered by PID when there is one. */
+/*
+ * Attaches start and done (done only with --lean), and meta_flush_failed where
+ * the file has it, in every file; filtered by PID when there is one.
+ */
 int fl_attach_all(struct fl_session *t);
 void fl_detach_all(struct fl_session *t);
 /* Attaches one file's probes (pid -1: every process); quiet: no message.  0 or -1. */
