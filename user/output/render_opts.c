@@ -16,19 +16,23 @@ void fl_render_opts_default(struct fl_render_opts *o)
 	fl_buckets_default(&o->buckets);
 }
 
+/* Indexed by enum fl_format; --format, its messages and completion list them. */
+const char *const fl_format_names[] = {
+	[FL_FMT_TEXT] = "text",
+	[FL_FMT_PROMETHEUS] = "prometheus",
+	[FL_FMT_JSON] = "json",
+	NULL,
+};
+
 int fl_format_parse(const char *name, enum fl_format *f)
 {
-	if (!name)
-		return -1;
-	if (!strcmp(name, "text"))
-		*f = FL_FMT_TEXT;
-	else if (!strcmp(name, "prometheus"))
-		*f = FL_FMT_PROMETHEUS;
-	else if (!strcmp(name, "json"))
-		*f = FL_FMT_JSON;
-	else
-		return -1;
-	return 0;
+	for (int i = 0; name && fl_format_names[i]; i++) {
+		if (!strcmp(name, fl_format_names[i])) {
+			*f = (enum fl_format)i;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* Offset of the first byte that is not valid UTF-8 (or, unless ctl_ok, a control character); -1 if none. */

@@ -29,6 +29,8 @@ struct fl_render_opts {
 };
 
 void fl_render_opts_default(struct fl_render_opts *o);
+/* The format names, indexed by enum fl_format, NULL-terminated. */
+extern const char *const fl_format_names[];
 /* "text" | "prometheus" | "json" -> 0 and *f, else -1. */
 int fl_format_parse(const char *name, enum fl_format *f);
 /*

@@ -378,6 +378,10 @@ int main(int argc, char **argv)
 		printf("flushlat %s\n", FL_VERSION);
 		return fflush(stdout) || ferror(stdout) ? FL_EXIT_RUNTIME : FL_EXIT_OK;
 	}
+	if (t.o.list_values) {
+		fl_list_values(t.o.list_values, stdout);
+		return fflush(stdout) || ferror(stdout) ? FL_EXIT_RUNTIME : FL_EXIT_OK;
+	}
 	if (fl_live_check(&t.o))
 		return FL_EXIT_USAGE;
 	verbose = t.o.verbose;

@@ -45,6 +45,14 @@ enum {
 	OPT_SLOW_BUFFER,
 	OPT_TOP,
 	OPT_STUCK,
+	OPT_LIST_VALUES,
+};
+
+/* Indexed by enum fl_clock. */
+static const char *const clock_names[] = {
+	[FL_CLOCK_RECORDER] = "recorder",
+	[FL_CLOCK_KERNEL] = "kernel",
+	NULL,
 };
 
 /* The metric names for --help, wrapped and indented like the option texts. */
@@ -166,6 +174,8 @@ void fl_usage(FILE *f)
 "  -v, --verbose         libbpf debug output\n"
 "  -h, --help            this help\n"
 "  -V, --version         version\n"
+"      --list-values OPT the words OPT takes (format, clock or fail-if), one a\n"
+"                        line: for shell completion\n"
 "\n"
 "Exit status: 0 ok; 1 runtime error (attach, privileges, target, output);\n"
 "2 usage error; 3 a --fail-if condition held; with -- CMD, CMD's status when it\n"
@@ -281,7 +291,7 @@ static int check(struct fl_opts *o, char *err, size_t len)
 {
 	int targets = !!o->pid + !!o->binary + !!o->cmd;
 
-	if (o->help || o->version)
+	if (o->help || o->version || o->list_values)
 		return 0;
 	if (targets == 0 && o->nlibs)
 		targets = 1; /* --lib alone: every process mapping those libraries */
@@ -344,6 +354,7 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 		{ "slow-buffer", required_argument, NULL, OPT_SLOW_BUFFER },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "stuck", required_argument, NULL, OPT_STUCK },
+		{ "list-values", required_argument, NULL, OPT_LIST_VALUES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -383,11 +394,11 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 			o->libs[o->nlibs++] = optarg;
 			break;
 		case OPT_CLOCK:
-			if (!strcmp(optarg, "recorder"))
-				o->clock = FL_CLOCK_RECORDER;
-			else if (!strcmp(optarg, "kernel"))
-				o->clock = FL_CLOCK_KERNEL;
-			else
+			o->clock = -1;
+			for (int i = 0; clock_names[i]; i++)
+				if (!strcmp(optarg, clock_names[i]))
+					o->clock = i;
+			if (o->clock < 0)
 				return fail(err, len, "bad --clock '%s' (recorder or kernel)", optarg);
 			break;
 		case OPT_LEAN:
@@ -505,6 +516,12 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 				return fail(err, len, "bad --stuck '%s' (a duration of at least 1ms, e.g. 2s)",
 					    optarg);
 			break;
+		case OPT_LIST_VALUES:
+			if (fl_list_values(optarg, NULL))
+				return fail(err, len, "bad --list-values '%s' (format, clock or fail-if)",
+					    optarg);
+			o->list_values = optarg;
+			break;
 		case 'v':
 			o->verbose = 1;
 			break;
@@ -528,4 +545,32 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 		o->cmd = argv + optind;
 	}
 	return check(o, err, len);
+}
+
+/*
+ * The words an option takes, from the tables the parsers use (formats,
+ * clocks, the metric table), so the shell completion cannot drift from
+ * them.  With f NULL only checks what.  0, or -1 for an unknown what.
+ */
+int fl_list_values(const char *what, FILE *f)
+{
+	const char *const *names = NULL;
+	const struct fl_metric *m;
+
+	if (!strcmp(what, "format"))
+		names = fl_format_names;
+	else if (!strcmp(what, "clock"))
+		names = clock_names;
+	else if (strcmp(what, "fail-if") != 0)
+		return -1;
+	if (!f)
+		return 0;
+	if (names) {
+		for (; *names; names++)
+			fprintf(f, "%s\n", *names);
+	} else {
+		fl_for_each_metric(m)
+			fprintf(f, "%s\n", m->name);
+	}
+	return 0;
 }

@@ -53,11 +53,14 @@ struct fl_opts {
 	char **cmd;                /* -- CMD ARGS... */
 	int help;                  /* --help / --version were asked for */
 	int version;
+	const char *list_values;   /* --list-values OPT */
 };
 
 /* Returns 0, or -1 (a usage error) with one line in err. */
 int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t errlen);
 void fl_usage(FILE *f);
+/* --list-values: the words OPT takes, one a line (f NULL: only check OPT). 0 or -1. */
+int fl_list_values(const char *what, FILE *f);
 /* Non-negative decimal seconds ("0.5", "10"); -1 on garbage. */
 int fl_parse_seconds(const char *s, double *out);
 
