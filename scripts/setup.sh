@@ -34,7 +34,7 @@ PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev 
       libcmocka-dev systemtap-sdt-dev libmicrohttpd-dev libjson-c-dev)
 if [ "$TEST_DEPS" -eq 1 ]; then
 	PKGS+=(bpftrace prometheus valgrind cppcheck clang-tidy curl python3 procps util-linux
-	       binutils g++ libclang-rt-14-dev iproute2 tmux chromium
+	       binutils g++ libclang-rt-14-dev iproute2 tmux chromium mandoc lintian bash-completion
 	       libprotobuf-c-dev protobuf-c-compiler)
 fi
 
