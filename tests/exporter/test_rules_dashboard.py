@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The shipped Prometheus rules and Grafana dashboard against a real
+Prometheus (Debian prometheus, loopback, temp storage, 1 s scrapes and rule
+evaluation) scraping two real flushlat exporters:
+
+  A: flushlat -b fs_recorder (the FlashStrike-shaped recorder, failing some
+     flushes with ENOSPC and EACCES), two processes
+  B: flushlat -b flush_recorder (the sample recorder, flushing steadily), two
+     processes (so per-process series exist)
+
+Checks, in order:
+  1. every PromQL expression of the dashboard (panels and template
+     variables, with $job/$instance/$__rate_interval/$__range substituted)
+     returns data, at least one value a number;
+  2. the alert FlushlatMetaFlushFailed fires, for exporter A only;
+  3. exporter B is killed: FlushlatExporterDown fires for B only.
+The rules are used as shipped except that every `for:` is cut to 0s (the
+test runs seconds, not minutes).
+
+    test_rules_dashboard.py BIN_DIR RULES DASHBOARD
+"""
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+BIN, RULES, DASH = sys.argv[1:4]
+FL = os.path.join(BIN, "flushlat")
+TMP = tempfile.mkdtemp(prefix="flushlat-rules-")
+procs = []
+SUBST = {"$job": ".+", "$instance": ".+", "$__rate_interval": "1m", "$__range": "2m",
+         "$__interval": "15s"}
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    log = os.path.join(TMP, "prom.log")
+    if os.path.exists(log):
+        print("".join(open(log).readlines()[-5:]))
+    sys.exit(1)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def spawn(args, name):
+    out = open(os.path.join(TMP, name), "w")
+    p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    procs.append(p)
+    return p
+
+
+def wait_for(pred, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.25)
+    fail("timed out (%ds) waiting for %s" % (timeout, what))
+
+
+def exporter(binary, port, name):
+    p = spawn([FL, "-b", os.path.join(BIN, binary), "--listen", "127.0.0.1:%d" % port], name)
+    wait_for(lambda: "attached" in open(os.path.join(TMP, name)).read() or p.poll() is not None,
+             20, "flushlat to attach")
+    if p.poll() is not None:
+        fail("flushlat exited: " + open(os.path.join(TMP, name)).read())
+    return p
+
+
+def api(port, path, **params):
+    url = "http://127.0.0.1:%d/api/v1/%s?%s" % (port, path, urllib.parse.urlencode(params, True))
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            body = json.load(r)
+    except OSError as e:
+        return None, str(e)
+    return body.get("data"), body.get("error")
+
+
+def firing(port, name):
+    data, _ = api(port, "alerts")
+    return [a for a in (data or {}).get("alerts", [])
+            if a["labels"].get("alertname") == name and a["state"] == "firing"]
+
+
+def dashboard_queries(d):
+    """(where, PromQL) for every panel target and template variable."""
+    out = []
+
+    def walk(panels):
+        for p in panels:
+            for t in p.get("targets", []):
+                out.append(("panel '%s' %s" % (p["title"], t["refId"]), t["expr"]))
+            walk(p.get("panels", []))
+    walk(d["panels"])
+    for v in d["templating"]["list"]:
+        if v["type"] == "query":
+            out.append(("variable $" + v["name"], v["query"]["query"]))
+    return out
+
+
+def substitute(expr):
+    for k in sorted(SUBST, key=len, reverse=True):
+        expr = expr.replace(k, SUBST[k])
+    left = re.findall(r"\$\w+", expr)
+    if left:
+        fail("dashboard variable %s has no test value in: %s" % (left, expr))
+    return expr
+
+
+def check_query(port, where, expr):
+    m = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", expr)
+    if m:  # a Grafana template variable
+        vals, err = api(port, "label/%s/values" % m.group(2), **{"match[]": m.group(1)})
+        return bool(vals), "%s: %s -> %s %s" % (where, expr, vals, err or "")
+    data, err = api(port, "query", query=expr)
+    res = (data or {}).get("result", [])
+    ok = any(not math.isnan(float(r["value"][1])) for r in res)
+    return ok, "%s: %s -> %d series %s %s" % (where, expr, len(res),
+                                              [r["value"][1] for r in res][:4], err or "")
+
+
+def main():
+    for tool in ("prometheus",):
+        if not shutil.which(tool):
+            fail("%s (Debian package prometheus) is not installed" % tool)
+    if os.geteuid() != 0:
+        print("SKIP: needs root (BPF)")
+        sys.exit(77)
+    pa, pb, pp = free_port(), free_port(), free_port()
+    a = exporter("fs_recorder", pa, "a.log")
+    b = exporter("flush_recorder", pb, "b.log")
+    rules = os.path.join(TMP, "rules.yml")
+    with open(rules, "w") as f:
+        f.write(re.sub(r"(?m)^(\s+for:) \S+$", r"\1 0s", open(RULES).read()))
+    with open(os.path.join(TMP, "prometheus.yml"), "w") as f:
+        f.write("""global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files: [%s]
+scrape_configs:
+  - job_name: flushlat
+    static_configs:
+      - targets: ['127.0.0.1:%d', '127.0.0.1:%d']
+""" % (rules, pa, pb))
+    spawn(["prometheus", "--config.file=" + os.path.join(TMP, "prometheus.yml"),
+           "--storage.tsdb.path=" + os.path.join(TMP, "data"),
+           "--web.listen-address=127.0.0.1:%d" % pp], "prom.log")
+    # As in production, the exporters are watched before anything fails: a
+    # counter Prometheus first sees at 10 has no increase.
+    wait_for(lambda: (api(pp, "query", query='flushlat_meta_flush_failed_total == 0')[0] or {})
+             .get("result"), 30, "Prometheus to scrape failed_total = 0 from exporter A")
+    for i in range(2):
+        spawn([os.path.join(BIN, "fs_recorder"), "--dir", os.path.join(TMP, "wal%d" % i),
+               "--plan", "ok:20,enospc:3,clean:5,eacces:2,ok:20", "--hold"], "fs%d.log" % i)
+        spawn([os.path.join(BIN, "flush_recorder"), "--seconds", "120", "--rate", "200",
+               "--no-sync"], "rec%d.log" % i)
+    wait_for(lambda: (api(pp, "query", query='flushlat_meta_flush_failed_total >= 10')[0] or {})
+             .get("result"), 60, "Prometheus to scrape both recorders' failures (10 = 2 x 5)")
+
+    queries = dashboard_queries(json.load(open(DASH)))
+    pending = {where: substitute(expr) for where, expr in queries}
+    last = {}
+
+    def all_data():
+        for where, expr in list(pending.items()):
+            ok, why = check_query(pp, where, expr)
+            last[where] = why
+            if ok:
+                del pending[where]
+                print("ok: " + why)
+        return not pending
+    end = time.time() + 60
+    while not all_data() and time.time() < end:
+        time.sleep(1)
+    if pending:
+        fail("dashboard queries without data:\n  " + "\n  ".join(last[w] for w in pending))
+    print("ok: all %d dashboard queries return data" % len(queries))
+
+    got = wait_for(lambda: firing(pp, "FlushlatMetaFlushFailed"), 60,
+                   "FlushlatMetaFlushFailed to fire")
+    inst = sorted(x["labels"]["instance"] for x in got)
+    if inst != ["127.0.0.1:%d" % pa]:
+        fail("FlushlatMetaFlushFailed fires for %s, want only exporter A" % inst)
+    print("ok: FlushlatMetaFlushFailed firing for %s: %s" % (inst[0], got[0]["annotations"]["summary"]))
+
+    b.send_signal(signal.SIGTERM)
+    b.wait(10)
+    got = wait_for(lambda: firing(pp, "FlushlatExporterDown"), 60, "FlushlatExporterDown to fire")
+    inst = sorted(x["labels"]["instance"] for x in got)
+    if inst != ["127.0.0.1:%d" % pb]:
+        fail("FlushlatExporterDown fires for %s, want only exporter B" % inst)
+    print("ok: FlushlatExporterDown firing for %s" % inst[0])
+    print("PASS")
+
+
+try:
+    main()
+finally:
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    shutil.rmtree(TMP, ignore_errors=True)
