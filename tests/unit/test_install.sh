@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `cmake --install` puts flushlat, the headers, the core library and a
-# relocatable pkg-config file under a prefix; a C program builds against them
-# and reproduces the reference dump.
+# `cmake --install` puts flushlat, the headers, the core library, a
+# relocatable pkg-config file, the man page, the systemd unit (naming the
+# installed program), the bash completion, the Prometheus rules, the Grafana
+# dashboard and the documents under a prefix; a C program builds against the
+# library and reproduces the reference dump.
 set -euo pipefail
 BUILD=$1
 SANITIZE=${2:-OFF}
@@ -12,9 +14,20 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cmake --install "$BUILD" --prefix "$TMP/prefix" >/dev/null
 for f in bin/flushlat include/flashstrike_probes.h include/flushlat/metastore_layout.h \
-	 include/flushlat/metastore.h lib/libflushlat_core.a lib/pkgconfig/flushlat.pc; do
+	 include/flushlat/metastore.h lib/libflushlat_core.a lib/pkgconfig/flushlat.pc \
+	 share/man/man8/flushlat.8.gz lib/systemd/system/flushlat@.service \
+	 share/bash-completion/completions/flushlat share/flushlat/prometheus/flushlat.rules.yml \
+	 share/flushlat/grafana/flushlat.json share/doc/flushlat/README.md \
+	 share/doc/flushlat/instrumenting-flashstrike.md share/doc/flushlat/copyright \
+	 share/doc/flushlat/changelog.gz share/doc/flushlat/examples/flushlat.env; do
 	[ -e "$TMP/prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
+# the unit runs the program of this prefix, chosen at install time
+grep -qxF "ExecStart=$TMP/prefix/bin/flushlat -b \${FLUSHLAT_BINARY} --listen \${FLUSHLAT_LISTEN} \$FLUSHLAT_ARGS" \
+	"$TMP/prefix/lib/systemd/system/flushlat@.service" ||
+	{ echo "FAIL: unit ExecStart: $(grep ExecStart "$TMP/prefix/lib/systemd/system/flushlat@.service")"; exit 1; }
+zcat "$TMP/prefix/share/man/man8/flushlat.8.gz" | cmp -s - "$(dirname "$0")/../../docs/flushlat.8" ||
+	{ echo "FAIL: the installed man page is not docs/flushlat.8"; exit 1; }
 cat >"$TMP/use.c" <<'C'
 #define FLASHSTRIKE_PROBES_DEFINE_SEMAPHORES
 #include <flashstrike_probes.h>

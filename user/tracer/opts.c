@@ -174,8 +174,8 @@ void fl_usage(FILE *f)
 "  -v, --verbose         libbpf debug output\n"
 "  -h, --help            this help\n"
 "  -V, --version         version\n"
-"      --list-values OPT the words OPT takes (format, clock or fail-if), one a\n"
-"                        line: for shell completion\n"
+"      --list-values OPT the words OPT takes (format, clock, fail-if or\n"
+"                        list-values), one a line: for shell completion\n"
 "\n"
 "Exit status: 0 ok; 1 runtime error (attach, privileges, target, output);\n"
 "2 usage error; 3 a --fail-if condition held; with -- CMD, CMD's status when it\n"
@@ -518,8 +518,8 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 			break;
 		case OPT_LIST_VALUES:
 			if (fl_list_values(optarg, NULL))
-				return fail(err, len, "bad --list-values '%s' (format, clock or fail-if)",
-					    optarg);
+				return fail(err, len, "bad --list-values '%s' (format, clock, fail-if or "
+						      "list-values)", optarg);
 			o->list_values = optarg;
 			break;
 		case 'v':
@@ -557,10 +557,14 @@ int fl_list_values(const char *what, FILE *f)
 	const char *const *names = NULL;
 	const struct fl_metric *m;
 
+	static const char *const kinds[] = { "format", "clock", "fail-if", "list-values", NULL };
+
 	if (!strcmp(what, "format"))
 		names = fl_format_names;
 	else if (!strcmp(what, "clock"))
 		names = clock_names;
+	else if (!strcmp(what, "list-values"))
+		names = kinds; /* itself: what it can list */
 	else if (strcmp(what, "fail-if") != 0)
 		return -1;
 	if (!f)
