@@ -35,7 +35,7 @@ PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev 
 if [ "$TEST_DEPS" -eq 1 ]; then
 	PKGS+=(bpftrace prometheus valgrind cppcheck clang-tidy curl python3 procps util-linux
 	       binutils g++ libclang-rt-14-dev iproute2 tmux chromium mandoc lintian bash-completion
-	       libprotobuf-c-dev protobuf-c-compiler)
+	       libprotobuf-c-dev protobuf-c-compiler strace)
 fi
 
 missing=()
