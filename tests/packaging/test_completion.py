@@ -39,44 +39,64 @@ def comp_words(line):
     return words
 
 
-def complete(args, cwd=None):
-    """COMPREPLY for the command line `flushlat ARGS` (the cursor at its end)."""
+def comp_vars(args):
+    """COMP_WORDS, COMP_CWORD and COMP_LINE for `flushlat ARGS` (cursor at the end)."""
     line = FL + " " + args
     words = comp_words(line)
     if line.endswith(" ") and words[-1] != "":
         words.append("")
-    script = """
-set -u
-. %s || exit 90
-. %s || exit 91
-complete -p flushlat | grep -q -- '-F _flushlat' || { echo 'not registered'; exit 92; }
-COMP_WORDS=(%s)
-COMP_CWORD=%d
-COMP_LINE=%s
-COMP_POINT=${#COMP_LINE}
-_flushlat %s "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-printf '%%s\\n' "${COMPREPLY[@]}"
-echo "pid=$$"
-""" % (BASH_COMPLETION, shlex.quote(SCRIPT), " ".join(shlex.quote(w) for w in words),
-       len(words) - 1, shlex.quote(line), shlex.quote(FL))
-    p = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True,
-                       text=True, timeout=30, cwd=cwd)
+    return ("COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE=%s"
+            % (" ".join(shlex.quote(w) for w in words), len(words) - 1, shlex.quote(line)))
+
+
+def complete_all(queries):
+    """{args: (COMPREPLY, bash's PID)} for every command line, all in one bash:
+    bash-completion and the script loaded once, `complete -p` checked, then
+    the function called per line as bash calls it."""
+    script = ["set -u", ". %s || exit 90" % BASH_COMPLETION, ". %s || exit 91" % shlex.quote(SCRIPT),
+              "complete -p flushlat | grep -q -- '-F _flushlat' || { echo 'not registered'; exit 92; }"]
+    for i, args in enumerate(queries):
+        script += ["echo '@@@ %d'" % i, comp_vars(args), "COMP_POINT=${#COMP_LINE}",
+                   '_flushlat %s "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"'
+                   % shlex.quote(FL),
+                   "printf '%s\\n' \"${COMPREPLY[@]}\"", "COMPREPLY=()"]
+    script.append('echo "pid=$$"')
+    p = subprocess.run(["bash", "--norc", "--noprofile", "-c", "\n".join(script)],
+                       capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
-        sys.exit("FAIL: bash exited %d for '%s': %s%s" % (p.returncode, args, p.stdout, p.stderr))
+        sys.exit("FAIL: bash exited %d: %s%s" % (p.returncode, p.stdout[-2000:], p.stderr))
     out = p.stdout.splitlines()
-    pid = out.pop()
-    return [w for w in out if w], int(pid[4:])
+    pid = int(out.pop()[4:])
+    got, cur = {}, None
+    for line in out:
+        if line.startswith("@@@ "):
+            cur = queries[int(line[4:])]
+            got[cur] = []
+        elif line:
+            got[cur].append(line)
+    return {q: (got.get(q, []), pid) for q in queries}
+
+
+CHECKS = []
 
 
 def expect(args, want, exact=False, what=None):
-    got, _ = complete(args)
-    missing = sorted(set(want) - set(got))
-    if missing:
-        failures.append("'flushlat %s' does not offer %s" % (args, " ".join(missing)))
-    elif exact and sorted(got) != sorted(want):
-        failures.append("'flushlat %s' offers %s, want exactly %s" % (args, got, sorted(want)))
-    else:
-        print("ok: 'flushlat %s' -> %s" % (args, what or " ".join(sorted(got))))
+    CHECKS.append((args, want, exact, what))
+
+
+def evaluate():
+    results = complete_all([c[0] for c in CHECKS])
+    for args, want, exact, what in CHECKS:
+        got, pid = results[args]
+        if callable(want):
+            want = want(pid)
+        missing = sorted(set(want) - set(got))
+        if missing:
+            failures.append("'flushlat %s' does not offer %s" % (args, " ".join(missing)))
+        elif exact and sorted(got) != sorted(want):
+            failures.append("'flushlat %s' offers %s, want exactly %s" % (args, got, sorted(want)))
+        else:
+            print("ok: 'flushlat %s' -> %s" % (args, what or " ".join(sorted(got))))
 
 
 def main():
@@ -103,23 +123,18 @@ def main():
     expect("diff --fail-if p9", ["p90", "p99", "p99.9"], exact=True)
     expect("--fail-if 'p99>", [], exact=True)  # past the metric: the user types on
     # files, PIDs, commands
-    with tempfile.TemporaryDirectory() as d:
-        open(os.path.join(d, "run.json"), "w").close()
-        got, _ = complete("report %s/r" % d)
-        if got != [d + "/run.json"]:
-            failures.append("'flushlat report DIR/r' offers %s" % got)
-        else:
-            print("ok: 'flushlat report DIR/r' -> run.json")
+    d = tempfile.mkdtemp(prefix="flushlat-comp-")
+    open(os.path.join(d, "run.json"), "w").close()
+    expect("report %s/r" % d, [d + "/run.json"], exact=True, what="DIR/run.json")
     expect("-b /usr/bi", ["/usr/bin"])
     expect("--lib /usr/li", ["/usr/lib"])
-    got, pid = complete("-p ")
-    if str(pid) not in got:
-        failures.append("'flushlat -p ' does not offer the PID %d (got %d words)" % (pid, len(got)))
-    else:
-        print("ok: 'flushlat -p ' -> PIDs (%d of them)" % len(got))
+    expect("-p ", lambda pid: [str(pid)], what="PIDs (the shell's own among them)")
     expect("--output /et", ["/etc"])
     expect("-p 1 -- bas", ["bash"], what="commands (bash among them)")
     expect("-- ls --colo", ["--color"], what="ls's own options (--color)")
+    evaluate()
+    os.remove(os.path.join(d, "run.json"))
+    os.rmdir(d)
     if failures:
         print("FAIL:\n  " + "\n  ".join(failures))
         sys.exit(1)
