@@ -221,6 +221,7 @@ static void test_in_report(void **state)
 	strbuf_init(&sb);
 	fl_render_text(&s, &o, &sb);
 	assert_non_null(strstr(strbuf_str(&sb), " Unmatched completions: 1  Dropped: 3\n"
+						 " Failed flushes: 4 (EIO 2, ENOSPC 1, other 1)\n"
 						 " pid 4242"));
 	assert_non_null(strstr(strbuf_str(&sb), " pid 4343 (0123456789abcdef): "));
 	assert_non_null(strstr(strbuf_str(&sb), "\n" HDR));

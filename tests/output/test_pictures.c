@@ -571,6 +571,9 @@ static void test_watch(void **state)
 		"\n"
 		"heat strips: one line per interval, newest last; .:#@ = more flushes\n");
 	free(txt);
+	/* a recorder with the failed probe: its failures on the in-flight line */
+	cum[NIV - 1].failed_known = 1;
+	cum[NIV - 1].failed[ENOSPC] = 2;
 	for (int i = 0; i < NIV; i++)
 		fl_live_add(w, &cum[i], &d[i], 1000000000ULL, (uint64_t)(i + 1) * 1000000000ULL);
 	txt = frame(w, 80, 24);
@@ -584,7 +587,7 @@ static void test_watch(void **state)
 		"flushlat --watch: every 1.00 s, 19:00:30 (Ctrl-C quits)\n"
 		"last 1.00 s: 4 flushes, 4.0/s, p50 1.54 ms, p99 1.54 ms, max <=1.57 ms\n"
 		"whole run: 11 flushes in 4.00 s, p50 1.34 ms, p99 45.0 ms, max 45.0 ms\n"
-		"in flight: 0; unmatched 0, dropped 0\n"
+		"in flight: 0; unmatched 0, dropped 0; failed 2\n"
 		"p99 trend: last 4.00 s, 1 interval per mark, 900 us .. 45.0 ms (log scale)\n"
 		"__#.\n"
 		"heat strips: one line per interval, newest last; .:#@ = more flushes\n"

@@ -109,16 +109,22 @@ def main():
     for sub in subs:
         opts = helpopts.options(helpopts.run([FL, sub, "--help"]))
         expect(sub + " -", opts, exact=True, what="every option of %s --help" % sub)
-    for kind in helpopts.kinds(FL):
+    kinds = helpopts.kinds(FL)
+    for kind in kinds:
         vals = helpopts.values(FL, kind)
         if kind == "list-values":
             expect("--list-values ", vals, exact=True)
             continue
+        sub, opt = kind.split("-", 1) if kind.split("-", 1)[0] in subs else (None, kind)
+        if sub:  # SUB-OPT: that subcommand's own words for its option
+            expect("%s --%s " % (sub, opt), vals, exact=True)
+            continue
         expect("--%s " % kind, vals, exact=True)
-        # and wherever a subcommand takes the same option
-        for sub in subs:
-            if "--" + kind in helpopts.options(helpopts.run([FL, sub, "--help"])):
-                expect("%s --%s " % (sub, kind), vals, exact=True)
+        # and wherever a subcommand takes the same option without words of its own
+        for s in subs:
+            if ("--" + kind in helpopts.options(helpopts.run([FL, s, "--help"]))
+                    and "%s-%s" % (s, kind) not in kinds):
+                expect("%s --%s " % (s, kind), vals, exact=True)
     expect("--format=j", ["json"], exact=True)
     expect("diff --fail-if p9", ["p90", "p99", "p99.9"], exact=True)
     expect("--fail-if 'p99>", [], exact=True)  # past the metric: the user types on

@@ -228,6 +228,13 @@ static void whole_run(const struct fl_live *w, struct strbuf *l)
 	strbuf_printf(l, ", p50 %s, p99 %s, max %s", a, b, m);
 }
 
+/* Failed flushes, when the recorder has the probe (the line stays short otherwise). */
+static void failed(const struct fl_live *w, struct strbuf *l)
+{
+	if (w->run.failed_known)
+		strbuf_printf(l, "; failed %llu", (unsigned long long)fl_failed_total(&w->run));
+}
+
 static void in_flight(const struct fl_live *w, struct strbuf *l)
 {
 	char age[32];
@@ -235,6 +242,7 @@ static void in_flight(const struct fl_live *w, struct strbuf *l)
 	if (w->run.lean) {
 		strbuf_printf(l, "in flight: unknown (--lean); dropped %llu",
 			      (unsigned long long)w->run.dropped);
+		failed(w, l);
 		return;
 	}
 	strbuf_printf(l, "in flight: %llu", (unsigned long long)w->run.in_flight);
@@ -244,6 +252,7 @@ static void in_flight(const struct fl_live *w, struct strbuf *l)
 	}
 	strbuf_printf(l, "; unmatched %llu, dropped %llu", (unsigned long long)w->run.unmatched,
 		      (unsigned long long)w->run.dropped);
+	failed(w, l);
 }
 
 /* ---- sparkline ---------------------------------------------------------- */

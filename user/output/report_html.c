@@ -122,7 +122,8 @@ static void verdicts(const struct fl_html_input *in, struct strbuf *out)
 		else
 			strbuf_puts(out, "<td class=\"unknown\">unknown</td>");
 		if (r < 0)
-			snprintf(val, sizeof(val), "%s is not measured (--lean)", t->metric->name);
+			snprintf(val, sizeof(val), "%s is unknown: %s", t->metric->name,
+				 fl_metric_unknown_why(t->metric, in->run));
 		else if (t->metric->unit == FL_UNIT_NS)
 			dur(val, sizeof(val), v.u);
 		else if (t->metric->unit == FL_UNIT_PER_SEC)

@@ -16,6 +16,7 @@
 #include "breakdown.h"
 #include "flushlat.h"
 #include "metrics.h"
+#include "report.h"
 
 enum {
 	OPT_LIB = 256,
@@ -174,8 +175,8 @@ void fl_usage(FILE *f)
 "  -v, --verbose         libbpf debug output\n"
 "  -h, --help            this help\n"
 "  -V, --version         version\n"
-"      --list-values OPT the words OPT takes (format, clock, fail-if or\n"
-"                        list-values), one a line: for shell completion\n"
+"      --list-values OPT the words OPT takes (format, report-format, clock,\n"
+"                        fail-if or list-values), one a line: for completion\n"
 "\n"
 "Exit status: 0 ok; 1 runtime error (attach, privileges, target, output);\n"
 "2 usage error; 3 a --fail-if condition held; with -- CMD, CMD's status when it\n"
@@ -518,8 +519,8 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 			break;
 		case OPT_LIST_VALUES:
 			if (fl_list_values(optarg, NULL))
-				return fail(err, len, "bad --list-values '%s' (format, clock, fail-if or "
-						      "list-values)", optarg);
+				return fail(err, len, "bad --list-values '%s' (format, report-format, "
+						      "clock, fail-if or list-values)", optarg);
 			o->list_values = optarg;
 			break;
 		case 'v':
@@ -557,9 +558,11 @@ int fl_list_values(const char *what, FILE *f)
 	const char *const *names = NULL;
 	const struct fl_metric *m;
 
-	static const char *const kinds[] = { "format", "clock", "fail-if", "list-values", NULL };
+	/* SUB-OPT: where a subcommand's option takes other words than the run's */
+	static const char *const kinds[] = { "format", "report-format", "clock", "fail-if",
+					     "list-values", NULL };
 
-	if (!strcmp(what, "format"))
+	if (!strcmp(what, "format") || !strcmp(what, "report-format"))
 		names = fl_format_names;
 	else if (!strcmp(what, "clock"))
 		names = clock_names;
@@ -572,6 +575,8 @@ int fl_list_values(const char *what, FILE *f)
 	if (names) {
 		for (; *names; names++)
 			fprintf(f, "%s\n", *names);
+		if (!strcmp(what, "report-format"))
+			fprintf(f, "%s\n", fl_report_html_format);
 	} else {
 		fl_for_each_metric(m)
 			fprintf(f, "%s\n", m->name);

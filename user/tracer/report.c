@@ -31,6 +31,8 @@
 #include "term.h"
 #include "threshold.h"
 
+const char fl_report_html_format[] = "html";
+
 static void report_usage(FILE *f)
 {
 	fprintf(f,
@@ -259,7 +261,7 @@ int fl_cmd_report(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			html = !strcmp(optarg, "html");
+			html = !strcmp(optarg, fl_report_html_format);
 			if (!html && fl_format_parse(optarg, &fmt)) {
 				char what[512];
 
