@@ -253,12 +253,18 @@ def main():
     finally:
         # unshare, sh and setpriv each exec the next: strace's child is the
         # exporter.  Stop it as systemd would, with SIGTERM.
-        kids = open("/proc/%d/task/%d/children" % (ex.pid, ex.pid)).read().split()
+        kids = [int(p) for p in open("/proc/%d/task/%d/children" % (ex.pid, ex.pid)).read().split()]
         for pid in kids:
-            os.kill(int(pid), signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM)
         try:
             ex.wait(20)
         except subprocess.TimeoutExpired:
+            # a tracee outlives a killed strace: the exporter goes first
+            for pid in kids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             ex.kill()
             ex.wait()
     out = open(log.name).read()
