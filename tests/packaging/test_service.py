@@ -11,7 +11,10 @@ systemd, so the unit cannot be started for real):
      NoNewPrivileges=, and in a private mount namespace with the file system
      read-only (ProtectSystem=strict), /home and /root hidden (ProtectHome=)
      and a fresh /tmp (PrivateTmp=); it must attach, serve /metrics and count
-     a recorder's flushes and failures exactly;
+     a recorder's flushes and failures exactly, and follow a deploy of the
+     recorder binary (the new file attached, the old one kept while a process
+     runs it, which needs seeing that root-owned process from the transient
+     user);
   4. under strace: every system call the exporter made is allowed by the
      unit's SystemCallFilter= (expanded with `systemd-analyze syscall-filter`),
      every socket family by RestrictAddressFamilies=, and every device node
@@ -33,6 +36,7 @@ import urllib.request
 
 BIN, TEMPLATE = sys.argv[1], sys.argv[2]
 FL = os.path.join(BIN, "flushlat")
+BUILD_TESTS = os.path.join(os.path.dirname(os.path.abspath(BIN)), "tests", "packaging")
 MAX_EXPOSURE = 2.5
 TMP = tempfile.mkdtemp(prefix="flushlat-unit-")
 PRIVATE_DEVICES = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
@@ -115,10 +119,10 @@ def free_port():
     return port
 
 
-def sandbox_script(argv, user):
+def sandbox_script(argv, user, caps_list=None):
     """The mounts systemd would set up, then setpriv with the unit's
-    credentials; exec'd in a private mount namespace."""
-    caps = ",".join("+" + c.lower()[4:] for c in CAPS)
+    credentials (or caps_list); exec'd in a private mount namespace."""
+    caps = ",".join("+" + c.lower()[4:] for c in (caps_list or CAPS))
     mounts = [
         "mount --make-rprivate /",
         # ProtectSystem=strict: everything read-only but the API file systems
@@ -138,6 +142,69 @@ def sandbox_script(argv, user):
             "--inh-caps=-all," + caps, "--ambient-caps=-all," + caps,
             "--bounding-set=-all," + caps, "--no-new-privs", "--"]
     return " && ".join(mounts) + " && exec " + " ".join(shlex.quote(a) for a in cred + argv)
+
+
+def scrape(port):
+    return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+
+
+def deploy_run(caps_list, tag):
+    """The recorder's binary is deployed over (a new file renamed onto its
+    path) while a process of the old one keeps flushing.  Returns (flushes
+    that process made, flushes the exporter counted for it, the exporter's
+    log).  flushlat must keep the old file attached while that process runs
+    it, which it can only see in the process's maps (another user's: the
+    recorder runs as root, the exporter as the unit's transient user)."""
+    bindir = tempfile.mkdtemp(prefix="svc-%s-" % tag, dir=BUILD_TESTS)  # outside /tmp and /home
+    os.chmod(bindir, 0o755)  # the transient user must reach the recorder
+    try:
+        path = os.path.join(bindir, "recorder")
+        shutil.copy2(os.path.join(BIN, "flush_recorder"), path)
+        port = free_port()
+        argv = [FL_REAL, "-b", path, "--listen", "127.0.0.1:%d" % port]
+        log = open(os.path.join(TMP, "deploy-%s.log" % tag), "w")
+        # under strace too: the system calls of a deploy are checked with the rest
+        ex = subprocess.Popen(["strace", "-f", "-qq", "-s", "256", "-o",
+                               os.path.join(TMP, "strace-%s.txt" % tag), "unshare", "--mount",
+                               "--", "sh", "-c", sandbox_script(argv, 65534, caps_list)],
+                              stdout=log, stderr=subprocess.STDOUT)
+        try:
+            end = time.time() + 30
+            while "attached" not in open(log.name).read():
+                if ex.poll() is not None or time.time() > end:
+                    fail("the exporter did not start: " + open(log.name).read())
+                time.sleep(0.1)
+            old = subprocess.Popen([path, "--seconds", "4", "--rate", "200", "--no-sync", "--dump"],
+                                   stdout=subprocess.PIPE, text=True)
+            time.sleep(0.5)
+            shutil.copy2(os.path.join(BIN, "flush_recorder"), path + ".new")
+            os.rename(path + ".new", path)  # the deploy: a new inode on the path
+            out, _ = old.communicate(timeout=30)
+            m = re.search(r"samples=(\d+)", out)
+            if old.returncode != 0 or not m:
+                fail("recorder: rc=%d %s" % (old.returncode, out))
+            # the only process traced: the MetaStore's count is its count
+            got = re.search(r'flushlat_meta_flush_duration_seconds_count\{[^}]*\} (\d+)',
+                            scrape(port))
+        finally:
+            # unshare, sh and setpriv exec one another: strace's child is the exporter
+            kids = [int(k) for k in
+                    open("/proc/%d/task/%d/children" % (ex.pid, ex.pid)).read().split()]
+            for k in kids:
+                os.kill(k, signal.SIGTERM)
+            try:
+                ex.wait(20)
+            except subprocess.TimeoutExpired:
+                for k in kids:
+                    try:
+                        os.kill(k, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                ex.kill()
+                ex.wait()
+        return int(m.group(1)), int(got.group(1)) if got else 0, open(log.name).read()
+    finally:
+        shutil.rmtree(bindir, ignore_errors=True)
 
 
 def traced(trace):
@@ -272,7 +339,21 @@ def main():
         fail("exit status %d on SIGTERM (systemd would see a failure): %s" % (ex.returncode, out))
     print("ok: SIGTERM: final snapshot, exit 0")
 
+    # A deploy under the unit's credentials and sandbox: the new file is
+    # attached, the old one stays attached while its process runs.  That
+    # process is root's, the exporter a transient user's: seeing it in /proc
+    # takes CAP_SYS_ADMIN here (CAP_SYS_PTRACE is not needed), and the file
+    # system being read-only rules out the ETXTBSY check.
+    made, counted, out = deploy_run(CAPS, "unit")
+    if "attached to the new file" not in out or counted != made:
+        fail("deploy with %s: the old process made %d flushes, the exporter counted %d:\n%s"
+             % (" ".join(CAPS), made, counted, out))
+    print("ok: deploy under the unit: the new file attached, the old one kept while its "
+          "process ran (%d of %d flushes)" % (counted, made))
+
     calls, fams, paths = traced(trace)
+    more = traced(os.path.join(TMP, "strace-unit.txt"))
+    calls, fams, paths = calls | more[0], fams | more[1], paths | more[2]
     if len(calls) < 20:
         fail("strace saw only %s: the trace parser is broken" % sorted(calls))
     bad = sorted(calls - allowed_syscalls(s["SystemCallFilter"]))
