@@ -14,6 +14,9 @@ the way of the rename).
          done reading the clock again -- every early return and failure stays
          in flight, the totals drift, failed flushes are unknown.
   lean   --lean: only done and failed attached; MetaStore and failures exact.
+  deploy -b, then a build without the failed probe deployed over the path:
+         failures become unknown (said once), and a --fail-if on them ends
+         the run with exit 1, not a pass.
 
 The recorder holds (alive) after its plan, so the in-flight table is read
 while its process exists: flushlat frees an exited process's slots, which
@@ -183,12 +186,47 @@ def case_lean():
     print("ok: --lean: MetaStore exact, failures counted by errno, in-flight unknown")
 
 
+def case_deploy():
+    d = os.path.join(TMP, "deploy")
+    os.makedirs(d)
+    path = os.path.join(d, "recorder")
+    shutil.copy2(os.path.join(BIN, "fs_recorder"), path)
+    out, err_path = os.path.join(d, "out.json"), os.path.join(d, "fl.err")
+    with open(err_path, "w") as err:
+        fl = subprocess.Popen([FL, "-b", path, "--format", "json", "--output", out,
+                               "--fail-if", "failed>5"], stderr=err)
+    try:
+        wait_for(lambda: "attached" in read(err_path) or fl.poll() is not None, 20, "attach")
+        check(fl.poll() is None, "flushlat: " + read(err_path))
+        r = run([path, "--dir", os.path.join(d, "w1"), "--plan", "ok:3,enospc:1"])
+        check(r.returncode == 0, "recorder: " + r.stderr)
+        shutil.copy2(os.path.join(BIN, "fs_recorder_naive"), path + ".new")
+        os.rename(path + ".new", path)
+        wait_for(lambda: "failed flushes are unknown from now on" in read(err_path), 20,
+                 "the warning about the deployed file")
+        r = run([path, "--dir", os.path.join(d, "w2"), "--plan", "ok:2,enospc:1"])
+        check(r.returncode == 0, "recorder: " + r.stderr)
+    finally:
+        fl.send_signal(signal.SIGINT)
+        rc = fl.wait(30)
+    msg = read(err_path)
+    snap = json.loads([l for l in read(out).splitlines() if l.startswith("{")][-1])
+    check(snap["failed"] is None and snap["meta_store"]["maintenance_meta_flush"]["samples"] == 5,
+          "after the deploy: %s" % snap)
+    check(msg.count("failed flushes are unknown from now on") == 1, msg)
+    check(rc == 1 and "--fail-if failed>5: failed is unknown" in msg,
+          "--fail-if on failures that became unknown: rc=%d %s" % (rc, msg))
+    print("ok: a deployed build without the failed probe: failures unknown (said once), "
+          "--fail-if failed>5 exits 1")
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: needs root (BPF, uprobes)")
         sys.exit(77)
     try:
-        {"exact": case_exact, "naive": case_naive, "lean": case_lean}[sys.argv[2]]()
+        {"exact": case_exact, "naive": case_naive, "lean": case_lean,
+         "deploy": case_deploy}[sys.argv[2]]()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     print("PASS")
