@@ -762,6 +762,94 @@ static void test_protobuf(void **state)
 	snap_free(&s);
 }
 
+/*
+ * Every family of the model goes through every format: with a snapshot that
+ * has all of them (failed flushes by errno included), each is in text 0.0.4,
+ * OpenMetrics and protobuf, with the same series count.  A family added to
+ * fl_families without its series in the fixture fails here.
+ */
+static void test_every_family(void **state)
+{
+	struct fl_render_opts o;
+	struct fl_snapshot s;
+	struct fl_expo e;
+	char *txt, *om, *buf, name[288], line[320];
+	MF *mf[64];
+	size_t len, n;
+
+	(void)state;
+	snap_listen(&s, 3);
+	s.prev_scrape_ns = 156000;
+	fl_render_opts_default(&o);
+	assert_int_equal(fl_expo_build(&e, &s, &o), 0);
+	txt = render_fmt(FL_EXPO_TEXT, &s, &o, NULL);
+	om = render_fmt(FL_EXPO_OPENMETRICS, &s, &o, NULL);
+	buf = render_fmt(FL_EXPO_PROTOBUF, &s, &o, &len);
+	n = decode_all(buf, len, mf, 64);
+	assert_int_equal(n, FL_F_NR);
+	for (int id = 0; id < FL_F_NR; id++) {
+		int counter = fl_families[id].type == FL_MT_COUNTER;
+		size_t want = id == FL_F_DURATION ? 1 : e.fam[id].n;
+		MF *f;
+
+		if (id != FL_F_DURATION && !want)
+			fail_msg("family %s has no series in the fixture", fl_families[id].name);
+		fl_expo_name(&e, (enum fl_family_id)id, counter ? "_total" : "", name, sizeof(name));
+		snprintf(line, sizeof(line), "# TYPE %s ", name);
+		assert_non_null(strstr(txt, line));
+		fl_expo_name(&e, (enum fl_family_id)id, "", name, sizeof(name));
+		snprintf(line, sizeof(line), "# TYPE %s ", name);
+		assert_non_null(strstr(om, line));
+		fl_expo_name(&e, (enum fl_family_id)id, counter ? "_total" : "", name, sizeof(name));
+		f = find_mf(mf, n, name);
+		assert_int_equal(f->n_metric, want);
+	}
+	/* the failed flushes, by errno number, "other" last, in each format */
+	assert_non_null(strstr(txt, "\nflushlat_meta_flush_failed_total{subsystem=\"wal_meta\"} 4\n"
+				    "# HELP flushlat_meta_flush_failed_by_errno_total "));
+	assert_non_null(strstr(txt, "_by_errno_total{subsystem=\"wal_meta\",errno=\"EIO\"} 2\n"
+				    "flushlat_meta_flush_failed_by_errno_total{subsystem=\"wal_meta\","
+				    "errno=\"ENOSPC\"} 1\n"
+				    "flushlat_meta_flush_failed_by_errno_total{subsystem=\"wal_meta\","
+				    "errno=\"other\"} 1\n"));
+	assert_non_null(strstr(om, "# TYPE flushlat_meta_flush_failed counter\n"));
+	assert_non_null(strstr(om, "\nflushlat_meta_flush_failed_by_errno_total{subsystem=\"wal_meta\","
+				   "errno=\"ENOSPC\"} 1\n"));
+	{
+		MF *f = find_mf(mf, n, "flushlat_meta_flush_failed_by_errno_total");
+
+		assert_int_equal(f->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER);
+		assert_string_equal(f->metric[1]->label[1]->name, "errno");
+		assert_string_equal(f->metric[1]->label[1]->value, "ENOSPC");
+		assert_true(f->metric[1]->counter->value == 1.0);
+		assert_true(find_mf(mf, n, "flushlat_meta_flush_failed_total")->metric[0]->counter->value
+			    == 4.0);
+	}
+	for (size_t i = 0; i < n; i++)
+		io__prometheus__client__metric_family__free_unpacked(mf[i], NULL);
+	free(txt);
+	free(om);
+	free(buf);
+	/* failed flushes unknown (no probe): neither family, in any format */
+	s.failed_known = 0;
+	txt = render_fmt(FL_EXPO_TEXT, &s, &o, NULL);
+	om = render_fmt(FL_EXPO_OPENMETRICS, &s, &o, NULL);
+	buf = render_fmt(FL_EXPO_PROTOBUF, &s, &o, &len);
+	n = decode_all(buf, len, mf, 64);
+	assert_null(strstr(txt, "failed"));
+	assert_null(strstr(om, "failed"));
+	assert_int_equal(n, FL_F_NR - 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_null(strstr(mf[i]->name, "failed"));
+		io__prometheus__client__metric_family__free_unpacked(mf[i], NULL);
+	}
+	free(txt);
+	free(om);
+	free(buf);
+	fl_expo_free(&e);
+	snap_free(&s);
+}
+
 /* An empty native histogram: native from the first scrape (zero threshold, no-op span). */
 static void test_protobuf_empty(void **state)
 {
@@ -914,6 +1002,7 @@ int main(void)
 		cmocka_unit_test(test_pbenc),
 		cmocka_unit_test(test_protobuf),
 		cmocka_unit_test(test_protobuf_empty),
+		cmocka_unit_test(test_every_family),
 		cmocka_unit_test(test_protobuf_random),
 	};
 
