@@ -176,7 +176,8 @@ void fl_usage(FILE *f)
 "  -h, --help            this help\n"
 "  -V, --version         version\n"
 "      --list-values OPT the words OPT takes (format, report-format, clock,\n"
-"                        fail-if or list-values), one a line: for completion\n"
+"                        native-schema, fail-if or list-values), one a line: for\n"
+"                        completion\n"
 "\n"
 "Exit status: 0 ok; 1 runtime error (attach, privileges, target, output);\n"
 "2 usage error; 3 a --fail-if condition held; with -- CMD, CMD's status when it\n"
@@ -520,7 +521,8 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 		case OPT_LIST_VALUES:
 			if (fl_list_values(optarg, NULL))
 				return fail(err, len, "bad --list-values '%s' (format, report-format, "
-						      "clock, fail-if or list-values)", optarg);
+						      "clock, native-schema, fail-if or list-values)",
+					    optarg);
 			o->list_values = optarg;
 			break;
 		case 'v':
@@ -549,9 +551,9 @@ int fl_opts_parse(int argc, char **argv, struct fl_opts *o, char *err, size_t le
 }
 
 /*
- * The words an option takes, from the tables the parsers use (formats,
- * clocks, the metric table), so the shell completion cannot drift from
- * them.  With f NULL only checks what.  0, or -1 for an unknown what.
+ * The words an option takes, from the tables and ranges the parsers use
+ * (formats, clocks, native schemas, the metric table), so the shell
+ * completion cannot drift from them.  With f NULL only checks what.  0, or -1 for an unknown what.
  */
 int fl_list_values(const char *what, FILE *f)
 {
@@ -559,8 +561,8 @@ int fl_list_values(const char *what, FILE *f)
 	const struct fl_metric *m;
 
 	/* SUB-OPT: where a subcommand's option takes other words than the run's */
-	static const char *const kinds[] = { "format", "report-format", "clock", "fail-if",
-					     "list-values", NULL };
+	static const char *const kinds[] = { "format", "report-format", "clock", "native-schema",
+					     "fail-if", "list-values", NULL };
 
 	if (!strcmp(what, "format") || !strcmp(what, "report-format"))
 		names = fl_format_names;
@@ -568,10 +570,16 @@ int fl_list_values(const char *what, FILE *f)
 		names = clock_names;
 	else if (!strcmp(what, "list-values"))
 		names = kinds; /* itself: what it can list */
-	else if (strcmp(what, "fail-if") != 0)
+	else if (strcmp(what, "fail-if") != 0 && strcmp(what, "native-schema") != 0)
 		return -1;
 	if (!f)
 		return 0;
+	if (!strcmp(what, "native-schema")) { /* what parse_schema() accepts */
+		for (int s = FL_NATIVE_SCHEMA_MIN; s <= FL_NATIVE_SCHEMA_MAX; s++)
+			fprintf(f, "%d\n", s);
+		fprintf(f, "none\n");
+		return 0;
+	}
 	if (names) {
 		for (; *names; names++)
 			fprintf(f, "%s\n", *names);
