@@ -1,19 +1,32 @@
 #!/usr/bin/env python3
-"""The shipped Prometheus rules and Grafana dashboard against a real
-Prometheus (Debian prometheus, loopback, temp storage, 1 s scrapes and rule
-evaluation) scraping two real flushlat exporters:
+"""The shipped Prometheus rules and Grafana dashboard against two real
+Prometheus servers (Debian prometheus 2.42, loopback, temp storage, 1 s
+scrapes and rule evaluation) scraping two real flushlat exporters:
 
   A: flushlat -b fs_recorder (the FlashStrike-shaped recorder, failing some
      flushes with ENOSPC and EACCES), two processes
   B: flushlat -b flush_recorder (the sample recorder, flushing steadily), two
      processes (so per-process series exist)
 
+  classic: exemplar storage on; gets OpenMetrics, stores the classic buckets
+  native:  --enable-feature=native-histograms; gets protobuf and, being 2.42,
+           stores only the native histogram (no _bucket, _sum, _count)
+
 Checks, in order:
-  1. every PromQL expression of the dashboard (panels and template
-     variables, with $job/$instance/$__rate_interval/$__range substituted)
+  1. the native server really has no classic histogram series, and the
+     classic one no native histogram (so each branch of the rules' and the
+     dashboard's `or` is the one answering there);
+  2. on both servers, every PromQL expression of the dashboard (panels and
+     template variables, with $job/$instance/$__rate_interval substituted)
      returns data, at least one value a number;
-  2. the alert FlushlatMetaFlushFailed fires, for exporter A only;
-  3. exporter B is killed: FlushlatExporterDown fires for B only.
+  3. the fleet p99 recorded on each server agree (within 1.5x: classic
+     buckets are up to 25% wide, native ones 9%, and Prometheus
+     interpolates inside them);
+  4. every dashboard target marked "exemplar" has exemplars on the classic
+     server, each a flush (pid, tid) with its duration;
+  5. on the classic server the alert FlushlatMetaFlushFailed fires, for
+     exporter A only; then exporter B is killed and FlushlatExporterDown
+     fires for B only.
 The rules are used as shipped except that every `for:` is cut to 0s (the
 test runs seconds, not minutes).
 
@@ -43,9 +56,10 @@ SUBST = {"$job": ".+", "$instance": ".+", "$__rate_interval": "1m", "$__range": 
 
 def fail(msg):
     print("FAIL: " + msg, flush=True)
-    log = os.path.join(TMP, "prom.log")
-    if os.path.exists(log):
-        print("".join(open(log).readlines()[-5:]))
+    for name in ("classic", "native"):
+        log = os.path.join(TMP, name + ".log")
+        if os.path.exists(log):
+            print(name + ": " + "".join(open(log).readlines()[-5:]))
     sys.exit(1)
 
 
@@ -99,18 +113,20 @@ def firing(port, name):
             if a["labels"].get("alertname") == name and a["state"] == "firing"]
 
 
-def dashboard_queries(d):
-    """(where, PromQL) for every panel target and template variable."""
+def dashboard_queries(d, exemplar=False):
+    """(where, PromQL) for every panel target and template variable (only
+    the targets that ask for exemplars with exemplar=True)."""
     out = []
 
     def walk(panels):
         for p in panels:
             for t in p.get("targets", []):
-                out.append(("panel '%s' %s" % (p["title"], t["refId"]), t["expr"]))
+                if t.get("exemplar") or not exemplar:
+                    out.append(("panel '%s' %s" % (p["title"], t["refId"]), t["expr"]))
             walk(p.get("panels", []))
     walk(d["panels"])
     for v in d["templating"]["list"]:
-        if v["type"] == "query":
+        if v["type"] == "query" and not exemplar:
             out.append(("variable $" + v["name"], v["query"]["query"]))
     return out
 
@@ -136,20 +152,16 @@ def check_query(port, where, expr):
                                               [r["value"][1] for r in res][:4], err or "")
 
 
-def main():
-    for tool in ("prometheus",):
-        if not shutil.which(tool):
-            fail("%s (Debian package prometheus) is not installed" % tool)
-    if os.geteuid() != 0:
-        print("SKIP: needs root (BPF)")
-        sys.exit(77)
-    pa, pb, pp = free_port(), free_port(), free_port()
-    a = exporter("fs_recorder", pa, "a.log")
-    b = exporter("flush_recorder", pb, "b.log")
-    rules = os.path.join(TMP, "rules.yml")
-    with open(rules, "w") as f:
-        f.write(re.sub(r"(?m)^(\s+for:) \S+$", r"\1 0s", open(RULES).read()))
-    with open(os.path.join(TMP, "prometheus.yml"), "w") as f:
+def exemplars(port, expr):
+    now = time.time()
+    data, err = api(port, "query_exemplars", query=expr, start="%.3f" % (now - 120),
+                    end="%.3f" % now)
+    return [e for s in (data or []) for e in s.get("exemplars", [])], err
+
+
+def prometheus(name, port, rules, targets, features):
+    cfg = os.path.join(TMP, name + ".yml")
+    with open(cfg, "w") as f:
         f.write("""global:
   scrape_interval: 1s
   scrape_timeout: 1s
@@ -158,15 +170,35 @@ rule_files: [%s]
 scrape_configs:
   - job_name: flushlat
     static_configs:
-      - targets: ['127.0.0.1:%d', '127.0.0.1:%d']
-""" % (rules, pa, pb))
-    spawn(["prometheus", "--config.file=" + os.path.join(TMP, "prometheus.yml"),
-           "--storage.tsdb.path=" + os.path.join(TMP, "data"),
-           "--web.listen-address=127.0.0.1:%d" % pp], "prom.log")
+      - targets: [%s]
+""" % (rules, ", ".join("'127.0.0.1:%d'" % p for p in targets)))
+    spawn(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(TMP, name),
+           "--web.listen-address=127.0.0.1:%d" % port, "--enable-feature=" + features],
+          name + ".log")
+
+
+def main():
+    for tool in ("prometheus",):
+        if not shutil.which(tool):
+            fail("%s (Debian package prometheus) is not installed" % tool)
+    if os.geteuid() != 0:
+        print("SKIP: needs root (BPF)")
+        sys.exit(77)
+    pa, pb = free_port(), free_port()
+    servers = {"classic": free_port(), "native": free_port()}
+    a = exporter("fs_recorder", pa, "a.log")
+    b = exporter("flush_recorder", pb, "b.log")
+    rules = os.path.join(TMP, "rules.yml")
+    with open(rules, "w") as f:
+        f.write(re.sub(r"(?m)^(\s+for:) \S+$", r"\1 0s", open(RULES).read()))
+    prometheus("classic", servers["classic"], rules, (pa, pb), "exemplar-storage")
+    prometheus("native", servers["native"], rules, (pa, pb), "native-histograms")
+    pp = servers["classic"]
     # As in production, the exporters are watched before anything fails: a
     # counter Prometheus first sees at 10 has no increase.
-    wait_for(lambda: (api(pp, "query", query='flushlat_meta_flush_failed_total == 0')[0] or {})
-             .get("result"), 30, "Prometheus to scrape failed_total = 0 from exporter A")
+    for port in servers.values():
+        wait_for(lambda: (api(port, "query", query='flushlat_meta_flush_failed_total == 0')[0] or {})
+                 .get("result"), 30, "Prometheus to scrape failed_total = 0 from exporter A")
     for i in range(2):
         spawn([os.path.join(BIN, "fs_recorder"), "--dir", os.path.join(TMP, "wal%d" % i),
                "--plan", "ok:20,enospc:3,clean:5,eacces:2,ok:20", "--hold"], "fs%d.log" % i)
@@ -175,24 +207,59 @@ scrape_configs:
     wait_for(lambda: (api(pp, "query", query='flushlat_meta_flush_failed_total >= 10')[0] or {})
              .get("result"), 60, "Prometheus to scrape both recorders' failures (10 = 2 x 5)")
 
-    queries = dashboard_queries(json.load(open(DASH)))
-    pending = {where: substitute(expr) for where, expr in queries}
+    def series(port, expr):
+        return (api(port, "query", query=expr)[0] or {}).get("result", [])
+    wait_for(lambda: series(servers["native"], "flushlat_meta_flush_duration_seconds"), 30,
+             "the native server to store native histograms")
+    for port, absent in ((servers["native"], "flushlat_meta_flush_duration_seconds_count"),
+                         (servers["native"], "flushlat_meta_flush_duration_seconds_bucket"),
+                         (servers["classic"], "flushlat_meta_flush_duration_seconds")):
+        if series(port, absent):
+            fail("%s exists on the %s server: that branch of the rules would not be tested"
+                 % (absent, [k for k, v in servers.items() if v == port][0]))
+    print("ok: the native server has only the native histogram, the classic one only the "
+          "classic buckets")
+
+    dash = json.load(open(DASH))
+    queries = dashboard_queries(dash)
+    pending = {(s, where): substitute(expr) for s in servers for where, expr in queries}
     last = {}
 
     def all_data():
-        for where, expr in list(pending.items()):
-            ok, why = check_query(pp, where, expr)
-            last[where] = why
+        for (s, where), expr in list(pending.items()):
+            ok, why = check_query(servers[s], where, expr)
+            last[(s, where)] = why
             if ok:
-                del pending[where]
-                print("ok: " + why)
+                del pending[(s, where)]
+                print("ok: %s server: %s" % (s, why))
         return not pending
     end = time.time() + 60
     while not all_data() and time.time() < end:
         time.sleep(1)
     if pending:
-        fail("dashboard queries without data:\n  " + "\n  ".join(last[w] for w in pending))
-    print("ok: all %d dashboard queries return data" % len(queries))
+        fail("dashboard queries without data:\n  " + "\n  ".join(
+            "%s server: %s" % (k[0], last[k]) for k in pending))
+    print("ok: all %d dashboard queries return data on both servers" % len(queries))
+
+    p99 = {}
+    for s, port in servers.items():
+        res = series(port, "job:flushlat_meta_flush_duration_seconds:p99_5m")
+        p99[s] = float(res[0]["value"][1]) if res else float("nan")
+    if not (p99["classic"] > 0 and p99["native"] > 0 and
+            max(p99.values()) / min(p99.values()) < 1.5):
+        fail("fleet p99: classic %s, native %s: not within 1.5x" % (p99["classic"], p99["native"]))
+    print("ok: fleet p99 classic %.6f s, native %.6f s" % (p99["classic"], p99["native"]))
+
+    marked = [(w, substitute(e)) for w, e in dashboard_queries(dash, exemplar=True)]
+    if not marked:
+        fail("no dashboard target asks for exemplars")
+    for where, expr in marked:
+        ex = wait_for(lambda: exemplars(pp, expr)[0], 30, "exemplars of %s" % where)
+        e = ex[-1]
+        if set(e["labels"]) != {"pid", "tid"} or not float(e["value"]) > 0:
+            fail("exemplar of %s: %s" % (where, e))
+        print("ok: %s: %d exemplars, e.g. pid %s tid %s %s s" % (
+            where, len(ex), e["labels"]["pid"], e["labels"]["tid"], e["value"]))
 
     got = wait_for(lambda: firing(pp, "FlushlatMetaFlushFailed"), 60,
                    "FlushlatMetaFlushFailed to fire")
