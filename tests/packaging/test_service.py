@@ -38,6 +38,7 @@ BIN, TEMPLATE = sys.argv[1], sys.argv[2]
 FL = os.path.join(BIN, "flushlat")
 BUILD_TESTS = os.path.join(os.path.dirname(os.path.abspath(BIN)), "tests", "packaging")
 MAX_EXPOSURE = 2.5
+NEW_FLUSHES = 40  # made by a process of the deployed file
 TMP = tempfile.mkdtemp(prefix="flushlat-unit-")
 PRIVATE_DEVICES = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
                    "/dev/tty", "/dev/pts/ptmx", "/dev/ptmx", "/dev/shm", "/dev/mqueue"}
@@ -150,11 +151,14 @@ def scrape(port):
 
 def deploy_run(caps_list, tag):
     """The recorder's binary is deployed over (a new file renamed onto its
-    path) while a process of the old one keeps flushing.  Returns (flushes
-    that process made, flushes the exporter counted for it, the exporter's
-    log).  flushlat must keep the old file attached while that process runs
-    it, which it can only see in the process's maps (another user's: the
-    recorder runs as root, the exporter as the unit's transient user)."""
+    path) while a process of the old one keeps flushing; once flushlat says
+    it attached the new file, a process of the new file makes NEW_FLUSHES
+    flushes.  Returns (flushes both processes made, flushes the exporter
+    counted, the exporter's log).  flushlat must attach the new file (its
+    capability raised again for that) and keep the old one attached while
+    that process runs it, which it can only see in the process's maps
+    (another user's: the recorder runs as root, the exporter as the unit's
+    transient user)."""
     bindir = tempfile.mkdtemp(prefix="svc-%s-" % tag, dir=BUILD_TESTS)  # outside /tmp and /home
     os.chmod(bindir, 0o755)  # the transient user must reach the recorder
     try:
@@ -179,11 +183,20 @@ def deploy_run(caps_list, tag):
             time.sleep(0.5)
             shutil.copy2(os.path.join(BIN, "flush_recorder"), path + ".new")
             os.rename(path + ".new", path)  # the deploy: a new inode on the path
+            end = time.time() + 15
+            while "attached to the new file" not in open(log.name).read():
+                if ex.poll() is not None or time.time() > end or old.poll() is not None:
+                    fail("the deploy was not followed:\n" + open(log.name).read())
+                time.sleep(0.05)
+            # a process of the new file, while the old one still runs
+            new = run([path, "--flushes", str(NEW_FLUSHES), "--no-sync"])
+            if new.returncode != 0:
+                fail("recorder of the new file: rc=%d %s" % (new.returncode, new.stderr))
             out, _ = old.communicate(timeout=30)
             m = re.search(r"samples=(\d+)", out)
             if old.returncode != 0 or not m:
                 fail("recorder: rc=%d %s" % (old.returncode, out))
-            # the only process traced: the MetaStore's count is its count
+            # the only processes traced: the MetaStore's count is theirs
             got = re.search(r'flushlat_meta_flush_duration_seconds_count\{[^}]*\} (\d+)',
                             scrape(port))
         finally:
@@ -202,7 +215,8 @@ def deploy_run(caps_list, tag):
                         pass
                 ex.kill()
                 ex.wait()
-        return int(m.group(1)), int(got.group(1)) if got else 0, open(log.name).read()
+        return (int(m.group(1)) + NEW_FLUSHES, int(got.group(1)) if got else 0,
+                open(log.name).read())
     finally:
         shutil.rmtree(bindir, ignore_errors=True)
 
@@ -346,10 +360,11 @@ def main():
     # system being read-only rules out the ETXTBSY check.
     made, counted, out = deploy_run(CAPS, "unit")
     if "attached to the new file" not in out or counted != made:
-        fail("deploy with %s: the old process made %d flushes, the exporter counted %d:\n%s"
-             % (" ".join(CAPS), made, counted, out))
-    print("ok: deploy under the unit: the new file attached, the old one kept while its "
-          "process ran (%d of %d flushes)" % (counted, made))
+        fail("deploy with %s: the processes of the old and the new file made %d flushes, "
+             "the exporter counted %d:\n%s" % (" ".join(CAPS), made, counted, out))
+    print("ok: deploy under the unit: the new file attached (its process's %d flushes "
+          "counted), the old one kept while its process ran (%d of %d flushes in all)"
+          % (NEW_FLUSHES, counted, made))
 
     calls, fams, paths = traced(trace)
     more = traced(os.path.join(TMP, "strace-unit.txt"))
