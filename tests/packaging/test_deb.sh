@@ -4,9 +4,10 @@
 #   /usr, hardening flags) and checks it with lintian; then, on this machine,
 #   dpkg -i; the installed flushlat --version, man page, bash completion
 #   (loaded on demand), unit (systemd-analyze verify), rules (promtool), headers,
-#   static library and pkg-config file (a consumer builds and runs); a short
-#   trace of the FlashStrike-shaped recorder from /usr/bin/flushlat, failures
-#   included; dpkg --purge; every file gone.
+#   static library and pkg-config file (a consumer builds and runs); short
+#   traces from /usr/bin/flushlat of the FlashStrike-shaped recorder
+#   (failures included) and of the sample recorder (its dump, byte for
+#   byte); dpkg --purge; every file gone.
 #
 #   test_deb.sh SOURCE_DIR BUILD_DIR
 #
@@ -127,6 +128,13 @@ assert s["meta_store"]["maintenance_meta_flush"]["samples"] == 15, s
 assert s["failed"] == {"count": 2, "errno": {"ENOSPC": 2}}, s["failed"]
 PY
 echo "ok: /usr/bin/flushlat -- fs_recorder: 15 flushes, 2 failed (ENOSPC)"
+# the sample recorder: its own in-process dump and flushlat's, byte for byte
+/usr/bin/flushlat --no-hist --output "$TMP/dump.txt" -- "$BUILD/bin/flush_recorder" --flushes 50 \
+	--no-sync --dump >"$TMP/rec.txt" 2>"$TMP/trace.log" || { cat "$TMP/trace.log"; fail "trace of flush_recorder"; }
+head -4 "$TMP/dump.txt" | cmp -s - "$TMP/rec.txt" ||
+	fail "flushlat's dump differs from the recorder's: $(cat "$TMP/dump.txt" "$TMP/rec.txt")"
+grep -q ' samples=50 ' "$TMP/rec.txt" || fail "recorder: $(cat "$TMP/rec.txt")"
+echo "ok: /usr/bin/flushlat -- flush_recorder: the dump is the recorder's own, byte for byte (50 flushes)"
 
 dpkg --purge flushlat >"$TMP/dpkg.log" 2>&1 || { cat "$TMP/dpkg.log"; fail "dpkg --purge failed"; }
 installed_by_us=0
