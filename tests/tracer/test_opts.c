@@ -159,12 +159,49 @@ static void test_seconds(void **state)
 	assert_int_equal(fl_parse_seconds("1e10", &v), -1);
 }
 
+/*
+ * --list-values: every word it prints for an option is one that option's
+ * parser accepts (the completion offers nothing the program refuses), and
+ * an unknown kind is refused.
+ */
+static void test_list_values(void **state)
+{
+	static const struct {
+		const char *kind, *opt;
+	} kinds[] = { { "format", "--format" }, { "clock", "--clock" },
+		      { "native-schema", "--native-schema" } };
+	char buf[4096], word[64], err[256];
+	struct fl_opts o;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		FILE *f = fmemopen(buf, sizeof(buf), "w");
+		int n = 0, off = 0, used;
+
+		assert_non_null(f);
+		assert_int_equal(fl_list_values(kinds[k].kind, f), 0);
+		fclose(f);
+		while (sscanf(buf + off, "%63s%n", word, &used) == 1) {
+			off += used;
+			n++;
+			if (parse(&o, err, "-b", "x", "--listen", ":1", kinds[k].opt, word, END))
+				fail_msg("%s %s is listed but refused: %s", kinds[k].opt, word, err);
+		}
+		assert_true(n >= 2);
+	}
+	assert_int_equal(fl_list_values("native-schema", NULL), 0);
+	assert_int_equal(fl_list_values("buckets", NULL), -1);
+	assert_int_equal(parse(&o, err, "--list-values", "window", END), -1);
+	assert_non_null(strstr(err, "bad --list-values 'window'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_seconds),
+		cmocka_unit_test(test_list_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
