@@ -764,9 +764,10 @@ static void test_protobuf(void **state)
 
 /*
  * Every family of the model goes through every format: with a snapshot that
- * has all of them (failed flushes by errno included), each is in text 0.0.4,
- * OpenMetrics and protobuf, with the same series count.  A family added to
- * fl_families without its series in the fixture fails here.
+ * has all of them (failed flushes by errno and the flush anatomy's included),
+ * each is in text 0.0.4, OpenMetrics and protobuf, with the same series
+ * count.  A family added to fl_families without its series in the fixture
+ * fails here.
  */
 static void test_every_family(void **state)
 {
@@ -780,6 +781,15 @@ static void test_every_family(void **state)
 	(void)state;
 	snap_listen(&s, 3);
 	s.prev_scrape_ns = 156000;
+	/* the flush anatomy's families: every part of snap_anatomy() */
+	{
+		struct fl_snapshot a;
+
+		snap_anatomy(&a);
+		s.an = a.an;
+		a.an = NULL;
+		snap_free(&a);
+	}
 	fl_render_opts_default(&o);
 	assert_int_equal(fl_expo_build(&e, &s, &o), 0);
 	txt = render_fmt(FL_EXPO_TEXT, &s, &o, NULL);
