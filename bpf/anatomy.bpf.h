@@ -1249,6 +1249,25 @@ static __always_inline int an_close(int slot, __u64 key, __u32 tgid, __u32 stid,
 	return 1;
 }
 
+/*
+ * meta_flush_failed hook, after the in-flight slot was released (slot: its
+ * index, < 0 when the start was not seen; stid: the starting thread).  A
+ * failed flush is not recorded, so nothing is added anywhere (no breakdown,
+ * no slow record, no --top entry); but the start opened a span, and it is
+ * closed exactly as a done closes one (filter counts, the thread entry's
+ * reference, the span slot).  Left open, the thread would stay "open" for
+ * sched_switch for ever and its later flushes would go to the span table.
+ */
+static __always_inline void fl_anat_failed(int slot, __u64 key, __u32 tgid, __u32 stid)
+{
+	struct an_span_ref ref = {};
+
+	if (!an_on || slot < 0)
+		return;
+	if (span_find(slot, key, tgid, stid, &ref))
+		span_close(&ref, bpf_ktime_get_ns());
+}
+
 static __always_inline void res_init(struct fl_an_res *r, int slot, __u32 stid, __u32 tid,
 				     __u64 kstart)
 {

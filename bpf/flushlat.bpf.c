@@ -330,21 +330,23 @@ struct {
 /*
  * A flush that failed: counted by errno (a -errno convention is accepted
  * too), never recorded, and its in-flight slot freed so it does not look
- * stuck.  Failures are rare, so the generic argument reader is good enough.
+ * stuck; the flush anatomy's span, if the start opened one, is closed too
+ * (anatomy.bpf.h).  Failures are rare, so the generic argument reader is
+ * good enough.
  */
 SEC("usdt")
 int meta_flush_failed(struct pt_regs *ctx)
 {
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0, stid = 0;
 	long start_ns = 0, err = 0;
 	struct fl_failed *f;
-	__u32 zero = 0, stid = 0;
 	int slot = -1;
 	__u64 e;
 
 	bpf_usdt_arg(ctx, 0, &start_ns);
 	bpf_usdt_arg(ctx, 1, &err);
-	if (start_attached)
-		inflight_release(bpf_get_current_pid_tgid() >> 32, (__u64)start_ns, &slot, &stid);
+	if (start_attached && inflight_release(tgid, (__u64)start_ns, &slot, &stid))
+		fl_anat_failed(slot, slot_key((__u64)start_ns), tgid, stid);
 	f = bpf_map_lookup_elem(&failed, &zero);
 	if (!f)
 		return 0;

@@ -17,6 +17,11 @@ the way of the rename).
   deploy -b, then a build without the failed probe deployed over the path:
          failures become unknown (said once), and a --fail-if on them ends
          the run with exit 1, not a pass.
+  anatomy --breakdown --stuck 1s --slow 0 --top 100: a failed flush closes
+         the span its start opened (open spans back to 0, so sched_switch
+         stops tracking the thread) and adds nothing: the breakdown, the slow
+         records and --top hold exactly the successful flushes, and no failed
+         flush is reported stuck although the run goes on past --stuck.
 
 The recorder holds (alive) after its plan, so the in-flight table is read
 while its process exists: flushlat frees an exited process's slots, which
@@ -68,10 +73,11 @@ def run(args):
     return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
 
-def trace(name, fl_args, tag):
+def trace(name, fl_args, tag, hold=0.0):
     """The recorder runs its plan under flushlat -p; flushlat's final snapshot
-    is taken while the recorder is still alive.  Returns (snapshot, ground
-    truth, flushlat's exit status and stderr, the recorder's stdout)."""
+    is taken while the recorder is still alive (hold seconds after its plan).
+    Returns (snapshot, ground truth, flushlat's exit status and stderr, the
+    recorder's stdout, the output file)."""
     d = os.path.join(TMP, tag)
     os.makedirs(d)
     rep, out = os.path.join(d, "report.json"), os.path.join(d, "out.json")
@@ -88,9 +94,10 @@ def trace(name, fl_args, tag):
                  60, "the recorder's plan")
         check(os.path.exists(rep), "recorder rc=%s: %s / flushlat: %s"
               % (rec.poll(), read(os.path.join(d, "rec.txt")), read(err_path)))
+        time.sleep(hold)
         fl.send_signal(signal.SIGINT)
         rc = fl.wait(30)
-        snap = [l for l in read(out).splitlines() if l.startswith("{")]
+        snap = [l for l in read(out).splitlines() if l.startswith("{") and '"type":' not in l]
         check(snap, "no snapshot: rc=%d %s" % (rc, read(err_path)))
     finally:
         rec.send_signal(signal.SIGTERM)
@@ -220,13 +227,58 @@ def case_deploy():
           "--fail-if failed>5 exits 1")
 
 
+def case_anatomy():
+    # held 1.5 s after the plan: a failed flush left in flight would be stuck by then
+    snap, truth, rc, err, _, out = trace("fs_recorder", ["--breakdown", "--stuck", "1s", "--slow",
+                                                         "0", "--top", "100"], "anatomy", 1.5)
+    check(rc == 0, "rc=%d %s" % (rc, err))
+    recs = [json.loads(l) for l in read(out).splitlines() if '"type":' in l]
+    check(metastore(snap) == truth_metastore(truth),
+          "MetaStore: tracer %s != recorder %s" % (metastore(snap), truth_metastore(truth)))
+    check(snap["failed"] == {"count": 9, "errno": FAILED}, "failed: %s" % snap["failed"])
+    check(snap["in_flight"]["count"] == 0, "in flight: %s" % snap["in_flight"])
+    bd = snap["breakdown"]
+    checks = bd["checks"]
+    check(checks["open_spans"] == 0,
+          "%d spans left open after the run (a failed flush must close its span): %s"
+          % (checks["open_spans"], checks))
+    check(checks["not_anatomised"] == 0, "not anatomised: %s" % checks)
+    check(bd["flushes"] == SAMPLES and bd["slow"]["flushes"] == SAMPLES,
+          "breakdown of %d flushes (slow tail %d), the recorder completed %d"
+          % (bd["flushes"], bd["slow"]["flushes"], SAMPLES))
+    print("ok: failed flushes close their spans: open spans 0, breakdown of exactly the %d "
+          "successful flushes" % SAMPLES)
+    stuck = [r for r in recs if r["type"] == "stuck_flush"]
+    check(not stuck and snap["stuck_flushes"] == 0, "stuck: %s %s" % (snap["stuck_flushes"], stuck))
+    slow = [r for r in recs if r["type"] == "slow_flush"]
+    check(len(slow) == SAMPLES and snap["slow_flushes"] == SAMPLES and snap["slow_dropped"] == 0,
+          "--slow 0: %d records, slow_flushes %d, dropped %d; %d flushes succeeded"
+          % (len(slow), snap["slow_flushes"], snap["slow_dropped"], SAMPLES))
+    # the records are the successful flushes: their durations add up to the MetaStore's total
+    check(sum(r["duration_ns"] for r in slow) == truth["total_ns"],
+          "slow records' durations %d != recorded total %d"
+          % (sum(r["duration_ns"] for r in slow), truth["total_ns"]))
+    for r in slow:
+        comp = sum(c["total_ns"] for c in r["components"].values())
+        check(comp == r["wall_ns"], "a record's components %d != its wall time %d: %s"
+              % (comp, r["wall_ns"], r))
+    top = snap["top"]
+    check(len(top) == SAMPLES and sum(t["duration_ns"] for t in top) == truth["total_ns"]
+          and top[0]["duration_ns"] == truth["max_ns"],
+          "--top 100: %d entries, sum %d, first %s; recorder: %d flushes, total %d, max %d"
+          % (len(top), sum(t["duration_ns"] for t in top), top[:1], SAMPLES, truth["total_ns"],
+             truth["max_ns"]))
+    print("ok: no failed flush stuck, slow-recorded or in --top: %d records and %d top entries, "
+          "durations adding up to the recorder's total" % (len(slow), len(top)))
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: needs root (BPF, uprobes)")
         sys.exit(77)
     try:
         {"exact": case_exact, "naive": case_naive, "lean": case_lean,
-         "deploy": case_deploy}[sys.argv[2]]()
+         "deploy": case_deploy, "anatomy": case_anatomy}[sys.argv[2]]()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     print("PASS")
