@@ -128,6 +128,14 @@ def main():
     expect("--format=j", ["json"], exact=True)
     expect("diff --fail-if p9", ["p90", "p99", "p99.9"], exact=True)
     expect("--fail-if 'p99>", [], exact=True)  # past the metric: the user types on
+    # the flush anatomy: component metrics, and options that take no fixed words
+    expect("--fail-if io.p", ["io.p50", "io.p90", "io.p99", "io.p99.9"], exact=True)
+    expect("diff --fail-if runq.", ["runq.total", "runq.p50", "runq.p90", "runq.p99",
+                                    "runq.p99.9", "runq.max"], exact=True)
+    expect("--fail-if slow_", ["slow_flushes", "slow_dropped"], exact=True)
+    for opt in ("--slow", "--stuck", "--top", "--slow-buffer"):
+        expect("%s " % opt, [], exact=True, what="nothing: %s takes a value of its own" % opt)
+    expect("--s", ["--slow", "--slow-buffer", "--stuck", "--syscalls"])
     # files, PIDs, commands
     d = tempfile.mkdtemp(prefix="flushlat-comp-")
     open(os.path.join(d, "run.json"), "w").close()
@@ -136,6 +144,7 @@ def main():
     expect("--lib /usr/li", ["/usr/lib"])
     expect("-p ", lambda pid: [str(pid)], what="PIDs (the shell's own among them)")
     expect("--output /et", ["/etc"])
+    expect("--breakdown --folded /et", ["/etc"])
     expect("-p 1 -- bas", ["bash"], what="commands (bash among them)")
     expect("-- ls --colo", ["--color"], what="ls's own options (--color)")
     evaluate()
