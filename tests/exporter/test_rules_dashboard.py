@@ -3,10 +3,13 @@
 Prometheus servers (Debian prometheus 2.42, loopback, temp storage, 1 s
 scrapes and rule evaluation) scraping two real flushlat exporters:
 
-  A: flushlat -b fs_recorder (the FlashStrike-shaped recorder, failing some
-     flushes with ENOSPC and EACCES), two processes
-  B: flushlat -b flush_recorder (the sample recorder, flushing steadily), two
-     processes (so per-process series exist)
+  A: flushlat -b fs_recorder --breakdown --slow 5ms --top 5 (the
+     FlashStrike-shaped recorder, failing some flushes with ENOSPC and
+     EACCES), two processes
+  B: flushlat -b flush_recorder --breakdown --slow 0 --slow-buffer 4
+     --stuck 1s --top 5 (the sample recorder, flushing steadily: a 4 KiB
+     ring buffer cannot take every record), two processes (so per-process
+     series exist) and a third whose every flush takes 2.5 s (stuck)
 
   classic: exemplar storage on; gets OpenMetrics, stores the classic buckets
   native:  --enable-feature=native-histograms; gets protobuf and, being 2.42,
@@ -25,8 +28,9 @@ Checks, in order:
   4. every dashboard target marked "exemplar" has exemplars on the classic
      server, each a flush (pid, tid) with its duration;
   5. on the classic server the alert FlushlatMetaFlushFailed fires, for
-     exporter A only; then exporter B is killed and FlushlatExporterDown
-     fires for B only.
+     exporter A only, and FlushlatStuckFlushes and
+     FlushlatSlowRecordsDropped for B only; then exporter B is killed and
+     FlushlatExporterDown fires for B only.
 The rules are used as shipped except that every `for:` is cut to 0s (the
 test runs seconds, not minutes).
 
@@ -88,8 +92,10 @@ def wait_for(pred, timeout, what):
     fail("timed out (%ds) waiting for %s" % (timeout, what))
 
 
-def exporter(binary, port, name):
-    p = spawn([FL, "-b", os.path.join(BIN, binary), "--listen", "127.0.0.1:%d" % port], name)
+def exporter(binary, port, name, args):
+    # --format prometheus: the slow records are only counted, not printed
+    p = spawn([FL, "-b", os.path.join(BIN, binary), "--listen", "127.0.0.1:%d" % port,
+               "--format", "prometheus"] + args, name)
     wait_for(lambda: "attached" in open(os.path.join(TMP, name)).read() or p.poll() is not None,
              20, "flushlat to attach")
     if p.poll() is not None:
@@ -186,8 +192,9 @@ def main():
         sys.exit(77)
     pa, pb = free_port(), free_port()
     servers = {"classic": free_port(), "native": free_port()}
-    a = exporter("fs_recorder", pa, "a.log")
-    b = exporter("flush_recorder", pb, "b.log")
+    a = exporter("fs_recorder", pa, "a.log", ["--breakdown", "--slow", "5ms", "--top", "5"])
+    b = exporter("flush_recorder", pb, "b.log", ["--breakdown", "--slow", "0", "--slow-buffer",
+                                                 "4", "--stuck", "1s", "--top", "5"])
     rules = os.path.join(TMP, "rules.yml")
     with open(rules, "w") as f:
         f.write(re.sub(r"(?m)^(\s+for:) \S+$", r"\1 0s", open(RULES).read()))
@@ -204,6 +211,9 @@ def main():
                "--plan", "ok:20,enospc:3,clean:5,eacces:2,ok:20", "--hold"], "fs%d.log" % i)
         spawn([os.path.join(BIN, "flush_recorder"), "--seconds", "120", "--rate", "200",
                "--no-sync"], "rec%d.log" % i)
+    # stuck for 1.5 s of every 2.5 (exporter B's --stuck is 1 s)
+    spawn([os.path.join(BIN, "flush_recorder"), "--seconds", "120", "--rate", "10", "--no-sync",
+           "--hold-flush", "2500"], "stuck.log")
     wait_for(lambda: (api(pp, "query", query='flushlat_meta_flush_failed_total >= 10')[0] or {})
              .get("result"), 60, "Prometheus to scrape both recorders' failures (10 = 2 x 5)")
 
@@ -267,6 +277,12 @@ def main():
     if inst != ["127.0.0.1:%d" % pa]:
         fail("FlushlatMetaFlushFailed fires for %s, want only exporter A" % inst)
     print("ok: FlushlatMetaFlushFailed firing for %s: %s" % (inst[0], got[0]["annotations"]["summary"]))
+    for alert in ("FlushlatStuckFlushes", "FlushlatSlowRecordsDropped"):
+        got = wait_for(lambda: firing(pp, alert), 60, alert + " to fire")
+        inst = sorted(set(x["labels"]["instance"] for x in got))
+        if inst != ["127.0.0.1:%d" % pb]:
+            fail("%s fires for %s, want only exporter B" % (alert, inst))
+        print("ok: %s firing for %s: %s" % (alert, inst[0], got[0]["annotations"]["summary"]))
 
     b.send_signal(signal.SIGTERM)
     b.wait(10)
