@@ -14,7 +14,9 @@ systemd, so the unit cannot be started for real):
      a recorder's flushes and failures exactly, and follow a deploy of the
      recorder binary (the new file attached, the old one kept while a process
      runs it, which needs seeing that root-owned process from the transient
-     user);
+     user); the flush anatomy too (FLUSHLAT_ARGS with --breakdown, --slow,
+     --top, --stuck: its series served, a stuck flush reported through the
+     task iterator);
   4. under strace: every system call the exporter made is allowed by the
      unit's SystemCallFilter= (expanded with `systemd-analyze syscall-filter`),
      every socket family by RestrictAddressFamilies=, and every device node
@@ -149,7 +151,7 @@ def scrape(port):
     return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
 
 
-def deploy_run(caps_list, tag):
+def deploy_run(caps_list, tag, extra=(), old_args=()):
     """The recorder's binary is deployed over (a new file renamed onto its
     path) while a process of the old one keeps flushing; once flushlat says
     it attached the new file, a process of the new file makes NEW_FLUSHES
@@ -165,7 +167,7 @@ def deploy_run(caps_list, tag):
         path = os.path.join(bindir, "recorder")
         shutil.copy2(os.path.join(BIN, "flush_recorder"), path)
         port = free_port()
-        argv = [FL_REAL, "-b", path, "--listen", "127.0.0.1:%d" % port]
+        argv = [FL_REAL, "-b", path, "--listen", "127.0.0.1:%d" % port] + list(extra)
         log = open(os.path.join(TMP, "deploy-%s.log" % tag), "w")
         # under strace too: the system calls of a deploy are checked with the rest
         ex = subprocess.Popen(["strace", "-f", "-qq", "-s", "256", "-o",
@@ -178,8 +180,8 @@ def deploy_run(caps_list, tag):
                 if ex.poll() is not None or time.time() > end:
                     fail("the exporter did not start: " + open(log.name).read())
                 time.sleep(0.1)
-            old = subprocess.Popen([path, "--seconds", "4", "--rate", "200", "--no-sync", "--dump"],
-                                   stdout=subprocess.PIPE, text=True)
+            old = subprocess.Popen([path, "--seconds", "4", "--rate", "200", "--no-sync", "--dump"]
+                                   + list(old_args), stdout=subprocess.PIPE, text=True)
             time.sleep(0.5)
             shutil.copy2(os.path.join(BIN, "flush_recorder"), path + ".new")
             os.rename(path + ".new", path)  # the deploy: a new inode on the path
@@ -299,7 +301,8 @@ def main():
     rec = os.path.realpath(os.path.join(BIN, "fs_recorder"))
     with open(envfile, "w") as f:
         f.write("# /etc/flushlat/test.env\nFLUSHLAT_BINARY=%s\nFLUSHLAT_LISTEN=127.0.0.1:%d\n"
-                "FLUSHLAT_ARGS=--label-set unit=test --label-set host=ci\n" % (rec, port))
+                "FLUSHLAT_ARGS=--label-set unit=test --label-set host=ci --breakdown --slow 1ms "
+                "--top 3\n" % (rec, port))
     for line in open(envfile):
         if "=" in line and not line.startswith("#"):
             k, v = line.rstrip("\n").split("=", 1)
@@ -326,11 +329,16 @@ def main():
         body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
         for want in ('flushlat_meta_flush_duration_seconds_count{subsystem="wal_meta",unit="test",host="ci"} 30',
                      'flushlat_meta_flush_failed_total{subsystem="wal_meta",unit="test",host="ci"} 2',
-                     'errno="ENOSPC"} 2'):
+                     'errno="ENOSPC"} 2',
+                     # the anatomy of the 30 flushes (the 2 failed ones have none)
+                     'flushlat_breakdown_flushes_total{subsystem="wal_meta",unit="test",host="ci"} 30',
+                     'flushlat_component_seconds_total{subsystem="wal_meta",unit="test",host="ci",component="io"} ',
+                     'flushlat_top_flush_duration_seconds{subsystem="wal_meta",unit="test",host="ci",rank="3",'):
             if want not in body:
                 fail("/metrics lacks %s:\n%s" % (want, body))
         print("ok: served /metrics as uid 65534 with %s only, read-only /, private /tmp: "
-              "30 flushes, 2 failures (ENOSPC)" % " ".join(CAPS))
+              "30 flushes, 2 failures (ENOSPC), the breakdown of the 30, --top 3"
+              % " ".join(CAPS))
     finally:
         # unshare, sh and setpriv each exec the next: strace's child is the
         # exporter.  Stop it as systemd would, with SIGTERM.
@@ -358,13 +366,30 @@ def main():
     # process is root's, the exporter a transient user's: seeing it in /proc
     # takes CAP_SYS_ADMIN here (CAP_SYS_PTRACE is not needed), and the file
     # system being read-only rules out the ETXTBSY check.
-    made, counted, out = deploy_run(CAPS, "unit")
+    # With --stuck: the old file's flushes take 1.2 s each, so every one is
+    # reported stuck (the task iterator, under the sandbox and strace).
+    made, counted, out = deploy_run(CAPS, "unit", ["--breakdown", "--stuck", "1s"],
+                                    ["--hold-flush", "1200"])
     if "attached to the new file" not in out or counted != made:
         fail("deploy with %s: the processes of the old and the new file made %d flushes, "
              "the exporter counted %d:\n%s" % (" ".join(CAPS), made, counted, out))
     print("ok: deploy under the unit: the new file attached (its process's %d flushes "
           "counted), the old one kept while its process ran (%d of %d flushes in all)"
           % (NEW_FLUSHES, counted, made))
+    stuck = [l for l in out.splitlines() if l.startswith("STUCK ")]
+    if not stuck or "state S" not in stuck[0]:
+        fail("--stuck under the unit reported no stuck flush:\n" + out)
+    print("ok: --stuck under the unit: %d stuck flushes reported, e.g. %s"
+          % (len(stuck), stuck[0][:100]))
+    if "kernel stacks cannot be named" in out:
+        # kernel.perf_event_paranoid >= 2 and no CAP_SYSLOG: the README's drop-in
+        p = run(["unshare", "--mount", "--", "sh", "-c", sandbox_script(
+            [FL_REAL, "-b", os.path.join(BIN, "flush_recorder"), "--breakdown", "--slow", "0",
+             "--duration", "0.1"], 65534, CAPS + ["CAP_SYSLOG"])])
+        if p.returncode != 0 or "cannot be named" in p.stderr:
+            fail("with CAP_SYSLOG added: rc=%d %s" % (p.returncode, p.stderr))
+        print("ok: under the unit's capabilities /proc/kallsyms hides addresses here (stacks "
+              "show as [unknown]); with the README's drop-in adding CAP_SYSLOG they are named")
 
     calls, fams, paths = traced(trace)
     more = traced(os.path.join(TMP, "strace-unit.txt"))
