@@ -119,15 +119,21 @@ cc -std=gnu11 -Wall -Werror "$TMP/use.c" $(pkg-config --cflags --libs flushlat) 
 	fail "the installed library: $("$TMP/use")"
 echo "ok: headers, libflushlat_core.a and flushlat.pc (pkg-config: $(pkg-config --libs flushlat))"
 
-/usr/bin/flushlat --format json --output "$TMP/run.json" -- "$BUILD/bin/fs_recorder" --dir "$TMP/wal" \
-	--plan ok:12,enospc:2,clean:3,ok:3 >"$TMP/trace.log" 2>&1 || { cat "$TMP/trace.log"; fail "trace from /usr/bin/flushlat"; }
+# with the flush anatomy: the hardened, stripped build's BPF object and its hooks
+/usr/bin/flushlat --format json --output "$TMP/run.json" --breakdown --slow 0 -- "$BUILD/bin/fs_recorder" \
+	--dir "$TMP/wal" --plan ok:12,enospc:2,clean:3,ok:3 >"$TMP/trace.log" 2>&1 ||
+	{ cat "$TMP/trace.log"; fail "trace from /usr/bin/flushlat"; }
 python3 - "$TMP/run.json" <<'PY' || fail "trace: $(cat "$TMP/run.json")"
 import json, sys
-s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+s = lines[-1]
 assert s["meta_store"]["maintenance_meta_flush"]["samples"] == 15, s
 assert s["failed"] == {"count": 2, "errno": {"ENOSPC": 2}}, s["failed"]
+bd = s["breakdown"]
+assert bd["flushes"] == 15 and bd["checks"]["open_spans"] == 0, bd
+assert len([r for r in lines if r.get("type") == "slow_flush"]) == 15, lines
 PY
-echo "ok: /usr/bin/flushlat -- fs_recorder: 15 flushes, 2 failed (ENOSPC)"
+echo "ok: /usr/bin/flushlat --breakdown --slow 0 -- fs_recorder: 15 flushes (15 with a breakdown, 15 slow records), 2 failed (ENOSPC), no span left open"
 # the sample recorder: its own in-process dump and flushlat's, byte for byte
 /usr/bin/flushlat --no-hist --output "$TMP/dump.txt" -- "$BUILD/bin/flush_recorder" --flushes 50 \
 	--no-sync --dump >"$TMP/rec.txt" 2>"$TMP/trace.log" || { cat "$TMP/trace.log"; fail "trace of flush_recorder"; }
