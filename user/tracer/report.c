@@ -62,22 +62,53 @@ static void report_usage(FILE *f)
 		FL_MAX_FAIL_IF);
 }
 
+/*
+ * text's words as lines of at most 79 columns: the first word at column
+ * first (after what the caller prints), each further line indented by indent.
+ */
+static void wrap(struct strbuf *out, const char *text, size_t first, size_t indent)
+{
+	size_t col = first;
+	int start = 1;
+
+	for (text += strspn(text, " "); *text; text += strspn(text, " ")) {
+		size_t w = strcspn(text, " ");
+
+		if (!start && col + 1 + w > 79) {
+			strbuf_printf(out, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!start) {
+			strbuf_puts(out, " ");
+			col++;
+		}
+		strbuf_printf(out, "%.*s", (int)w, text);
+		col += w;
+		text += w;
+		start = 0;
+	}
+}
+
 static void diff_usage(FILE *f)
 {
-	struct strbuf rows, names;
+	struct strbuf rows, names, wrows, wnames;
 	const struct fl_metric *m;
+	static const char head[] = "Compare two saved JSON snapshots:";
 
 	strbuf_init(&rows);
 	strbuf_init(&names);
+	strbuf_init(&wrows);
+	strbuf_init(&wnames);
 	fl_for_each_metric(m)
 		if (m->flags & FL_MF_DIFF)
-			strbuf_printf(&rows, "%s%s", rows.len ? ", " : "", m->name);
+			strbuf_printf(&rows, "%s%s,", rows.len ? " " : "", m->name);
+	strbuf_puts(&rows, " base -> new, the change and the change in percent.");
 	fl_metric_names(&names, " ");
+	wrap(&wrows, strbuf_str(&rows), sizeof(head), 0);       /* after "head " */
+	wrap(&wnames, strbuf_str(&names), 32, 32);              /* after "Metrics: " */
 	fprintf(f,
 "usage: flushlat diff [--fail-if EXPR]... BASE.json NEW.json\n"
 "\n"
-"Compare two saved JSON snapshots: %s,\n"
-"base -> new, the change and the change in percent.\n"
+"%s %s\n"
 "\n"
 "      --fail-if EXPR   exit 3 when EXPR holds (repeatable, at most %d).\n"
 "                       Relative to the base: p99>+20%%, avg>+10%%,\n"
@@ -88,9 +119,11 @@ static void diff_usage(FILE *f)
 "\n"
 "Exit status: 0 ok, 1 the output cannot be written, 2 usage error, unreadable\n"
 "snapshot or a --fail-if on an unknown value, 3 a --fail-if held.\n",
-		strbuf_str(&rows), FL_MAX_FAIL_IF, strbuf_str(&names));
+		head, strbuf_str(&wrows), FL_MAX_FAIL_IF, strbuf_str(&wnames));
 	strbuf_free(&rows);
 	strbuf_free(&names);
+	strbuf_free(&wrows);
+	strbuf_free(&wnames);
 }
 
 /* getopt keeps global state: reset it so the commands can run more than once. */
