@@ -1444,8 +1444,11 @@ def same_file_checks(libdir, bind):
     # -p: the process maps the library through the bind mount, --lib names the original
     log = tmp("p.log")
     env = dict(os.environ, LD_LIBRARY_PATH=bind)
-    r = subprocess.Popen([rec("flush_recorder_so"), "--wait-for-tracer=20", "--flushes", "100",
-                          "--no-sync", "--log-durations", log], env=env, stdout=subprocess.DEVNULL)
+    # the semaphore flips when the start probe is attached: give the done probe time too
+    # (50 ms were not enough on a loaded machine: 87 of 100 flushes seen)
+    r = subprocess.Popen([rec("flush_recorder_so"), "--wait-for-tracer=20", "--tracer-grace-ms",
+                          "1500", "--flushes", "100", "--no-sync", "--log-durations", log],
+                         env=env, stdout=subprocess.DEVNULL)
     time.sleep(0.3)
     p = run([FL, "-p", str(r.pid), "--lib", LIB, "--format", "json"])
     r.wait(timeout=30)
