@@ -92,9 +92,18 @@ def wait_for(pred, timeout, what):
     fail("timed out (%ds) waiting for %s" % (timeout, what))
 
 
+def private(binary):
+    """A copy of a recorder of BIN_DIR in this test's directory: -b of it sees only this
+    test's processes, whatever else runs the build's recorders meanwhile."""
+    path = os.path.join(TMP, binary)
+    if not os.path.exists(path):
+        shutil.copy2(os.path.join(BIN, binary), path)
+    return path
+
+
 def exporter(binary, port, name, args):
     # --format prometheus: the slow records are only counted, not printed
-    p = spawn([FL, "-b", os.path.join(BIN, binary), "--listen", "127.0.0.1:%d" % port,
+    p = spawn([FL, "-b", private(binary), "--listen", "127.0.0.1:%d" % port,
                "--format", "prometheus"] + args, name)
     wait_for(lambda: "attached" in open(os.path.join(TMP, name)).read() or p.poll() is not None,
              20, "flushlat to attach")
@@ -207,12 +216,12 @@ def main():
         wait_for(lambda: (api(port, "query", query='flushlat_meta_flush_failed_total == 0')[0] or {})
                  .get("result"), 30, "Prometheus to scrape failed_total = 0 from exporter A")
     for i in range(2):
-        spawn([os.path.join(BIN, "fs_recorder"), "--dir", os.path.join(TMP, "wal%d" % i),
+        spawn([private("fs_recorder"), "--dir", os.path.join(TMP, "wal%d" % i),
                "--plan", "ok:20,enospc:3,clean:5,eacces:2,ok:20", "--hold"], "fs%d.log" % i)
-        spawn([os.path.join(BIN, "flush_recorder"), "--seconds", "120", "--rate", "200",
+        spawn([private("flush_recorder"), "--seconds", "120", "--rate", "200",
                "--no-sync"], "rec%d.log" % i)
     # stuck for 1.5 s of every 2.5 (exporter B's --stuck is 1 s)
-    spawn([os.path.join(BIN, "flush_recorder"), "--seconds", "120", "--rate", "10", "--no-sync",
+    spawn([private("flush_recorder"), "--seconds", "120", "--rate", "10", "--no-sync",
            "--hold-flush", "2500"], "stuck.log")
     wait_for(lambda: (api(pp, "query", query='flushlat_meta_flush_failed_total >= 10')[0] or {})
              .get("result"), 60, "Prometheus to scrape both recorders' failures (10 = 2 x 5)")

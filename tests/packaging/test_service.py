@@ -298,7 +298,12 @@ def main():
     port = free_port()
     env = dict(kv.split("=", 1) for kv in s.get("Environment", []))
     envfile = os.path.join(TMP, "test.env")
-    rec = os.path.realpath(os.path.join(BIN, "fs_recorder"))
+    # a private copy, outside /tmp (PrivateTmp) and /home: -b of it traces only this test's process
+    recdir = tempfile.mkdtemp(prefix="svc-rec-", dir=BUILD_TESTS)
+    os.chmod(recdir, 0o755)  # the transient user must reach the recorder
+    rec = os.path.join(recdir, "fs_recorder")
+    shutil.copy2(os.path.join(BIN, "fs_recorder"), rec)
+    CLEANUP.append(recdir)
     with open(envfile, "w") as f:
         f.write("# /etc/flushlat/test.env\nFLUSHLAT_BINARY=%s\nFLUSHLAT_LISTEN=127.0.0.1:%d\n"
                 "FLUSHLAT_ARGS=--label-set unit=test --label-set host=ci --breakdown --slow 1ms "
@@ -384,7 +389,7 @@ def main():
     if "kernel stacks cannot be named" in out:
         # kernel.perf_event_paranoid >= 2 and no CAP_SYSLOG: the README's drop-in
         p = run(["unshare", "--mount", "--", "sh", "-c", sandbox_script(
-            [FL_REAL, "-b", os.path.join(BIN, "flush_recorder"), "--breakdown", "--slow", "0",
+            [FL_REAL, "-b", rec, "--breakdown", "--slow", "0",
              "--duration", "0.1"], 65534, CAPS + ["CAP_SYSLOG"])])
         if p.returncode != 0 or "cannot be named" in p.stderr:
             fail("with CAP_SYSLOG added: rc=%d %s" % (p.returncode, p.stderr))
@@ -415,7 +420,10 @@ def main():
     print("PASS")
 
 
+CLEANUP = []
 try:
     main()
 finally:
     shutil.rmtree(TMP, ignore_errors=True)
+    for d in CLEANUP:
+        shutil.rmtree(d, ignore_errors=True)
