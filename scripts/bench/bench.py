@@ -45,6 +45,10 @@ BT_SCRIPT = ("usdt:{p}:flashstrike:meta_flush_start {{ @s[tid] = nsecs; }} "
              "@h = hist(nsecs - @s[tid]); delete(@s[tid]); }}")
 
 
+BPF_STATS_LOCK = "/run/lock/flushlat-bpf-stats.lock" if os.path.isdir("/run/lock") else \
+    "/tmp/flushlat-bpf-stats.lock"
+
+
 def free_listen():
     """127.0.0.1:PORT of a port nobody listens on now."""
     s = socket.socket()
@@ -197,19 +201,24 @@ class Bench:
         """Item 3: BPF run time per event of each mode; the sysctl is restored."""
         if not self.need("bpf run time", "flush_recorder", "flushlat", "bpftool"):
             return
-        old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
         runs = {k: [] for k in ["flushlat"] + ["flushlat_" + m for m in MODES]}
-        try:
-            open("/proc/sys/kernel/bpf_stats_enabled", "w").write("1")
-            for _ in range(max(1, self.a.trials // 3)):
-                for k in runs:
-                    per = self.bpf_stats_once(k)
-                    if k == "flushlat":
-                        self.prog_ns = per
-                    if per:
-                        runs[k].append(statistics.mean(per.values()))
-        finally:
-            open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
+        # The sysctl is the machine's: another run of this stage (a test suite in another
+        # build tree, say) would restore it under our feet; a lock every run takes.
+        import fcntl
+        with open(BPF_STATS_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+            try:
+                open("/proc/sys/kernel/bpf_stats_enabled", "w").write("1")
+                for _ in range(max(1, self.a.trials // 3)):
+                    for k in runs:
+                        per = self.bpf_stats_once(k)
+                        if k == "flushlat":
+                            self.prog_ns = per
+                        if per:
+                            runs[k].append(statistics.mean(per.values()))
+            finally:
+                open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
         for k, v in runs.items():
             if v:
                 key = "bpf_run_ns_per_event" + ("" if k == "flushlat" else k[len("flushlat"):])
@@ -282,13 +291,12 @@ class Bench:
             return
         import urllib.request
         rec = self.exe("flush_recorder")
-        port = 19000 + os.getpid() % 1000
+        listen = free_listen()  # never a fixed port: other runs may be on the machine
         r = subprocess.Popen([rec, "--wait-for-tracer=30", "--seconds", "60", "--rate", "1000",
                               "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        t = subprocess.Popen([self.exe("flushlat"), "-p", str(r.pid), "--listen",
-                              "127.0.0.1:%d" % port], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        url = "http://127.0.0.1:%d/metrics" % port
+        t = subprocess.Popen([self.exe("flushlat"), "-p", str(r.pid), "--listen", listen],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = "http://%s/metrics" % listen
 
         def get(accept):
             req = urllib.request.Request(url)
