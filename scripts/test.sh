@@ -77,7 +77,8 @@ trap 'kill $(jobs -p) 2>/dev/null' INT TERM
 { phase asan-build nice -n 5 "$ROOT/scripts/setup.sh" --build-dir "$ROOT/build-asan" --sanitize &&
 	phase asan-ctest asan_ctest; } &
 ASAN=$!
-{ phase fuzz-build nice -n 10 env CC=clang sh -c 'cmake -S "$1" -B "$1/build-fuzz" -DFLUSHLAT_FUZZ=ON &&
+{ phase fuzz-build nice -n 10 env CC=clang sh -c 'g="-G Ninja"; [ -e "$1/build-fuzz/CMakeCache.txt" ] && g=
+		cmake -S "$1" -B "$1/build-fuzz" $g -DFLUSHLAT_FUZZ=ON &&
 		cmake --build "$1/build-fuzz" -j"$2" --target fuzz_all' sh "$ROOT" "$JOBS" &&
 	phase fuzz nice -n 10 ctest --test-dir "$ROOT/build-fuzz" -L fuzz --output-on-failure -j"$JOBS"; } &
 FUZZ=$!
