@@ -39,9 +39,17 @@ QUICK=0
 JOBS="$(nproc)"
 T0=$SECONDS
 
+# CPU seconds of the waited-for children in `times` output (line 2: user, system)
+cpu_of() { awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } }
+	END { printf "%d", s }' "$@"; }
+
 "$ROOT/scripts/setup.sh" --test-deps
-BUILT=$((SECONDS - T0))
-echo "==== build/ built ($BUILT s)"
+LOGS="$ROOT/build/ci-logs"
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+times >"$LOGS/build.times"
+BUILT="$((SECONDS - T0)) s ($(cpu_of "$LOGS/build.times"))"
+echo "==== build/ built in $BUILT"
 
 if [ "$QUICK" -eq 1 ]; then
 	echo "==== ctest (build/) ===="
@@ -50,20 +58,20 @@ if [ "$QUICK" -eq 1 ]; then
 	exit 0
 fi
 
-LOGS="$ROOT/build/ci-logs"
-rm -rf "$LOGS"
-mkdir -p "$LOGS"
 PHASES=(ctest asan-build asan-ctest fuzz-build fuzz lint)
 
 # phase NAME CMD...: runs CMD with its output in $LOGS/NAME.log; NAME.rc gets its exit
-# status and seconds.  Returns CMD's status.
+# status, seconds, and CPU seconds (user + system, of every process it waited for: the
+# budget is CPU time on a shared 2-CPU machine).  Returns CMD's status.
 phase() {
-	local name=$1 t=$SECONDS rc=0
+	local name=$1 t=$SECONDS rc=0 cpu
 	shift
 	echo "[$(date +%T)] $name: started"
-	"$@" >"$LOGS/$name.log" 2>&1 </dev/null || rc=$?
-	echo "$rc $((SECONDS - t))" >"$LOGS/$name.rc"
-	echo "[$(date +%T)] $name: $([ $rc -eq 0 ] && echo passed || echo "FAILED (exit $rc)") in $((SECONDS - t)) s"
+	( "$@" && rc=0 || rc=$?; times >"$LOGS/$name.times"; exit $rc ) >"$LOGS/$name.log" 2>&1 </dev/null ||
+		rc=$?
+	cpu=$(cpu_of "$LOGS/$name.times")
+	echo "$rc $((SECONDS - t)) $cpu" >"$LOGS/$name.rc"
+	echo "[$(date +%T)] $name: $([ $rc -eq 0 ] && echo passed || echo "FAILED (exit $rc)") in $((SECONDS - t)) s, CPU $cpu s"
 	return $rc
 }
 
@@ -95,8 +103,8 @@ for p in "${PHASES[@]}"; do
 		failed+=("$p (not run)")
 		continue
 	fi
-	read -r rc secs <"$LOGS/$p.rc"
-	echo "==== $p: $([ "$rc" -eq 0 ] && echo passed || echo "FAILED (exit $rc)"), $secs s ===="
+	read -r rc secs cpu <"$LOGS/$p.rc"
+	echo "==== $p: $([ "$rc" -eq 0 ] && echo passed || echo "FAILED (exit $rc)"), $secs s (CPU $cpu s) ===="
 	case $p in
 	*build) [ "$rc" -eq 0 ] || tail -40 "$LOGS/$p.log" ;;
 	*) cat "$LOGS/$p.log" ;;
@@ -104,11 +112,11 @@ for p in "${PHASES[@]}"; do
 	[ "$rc" -eq 0 ] || failed+=("$p")
 done
 echo
-printf '==== times: build/ %s s' "$BUILT"
+printf '==== times (CPU): build/ %s' "$BUILT"
 for p in "${PHASES[@]}"; do
-	if [ -e "$LOGS/$p.rc" ]; then printf ', %s %s s' "$p" "$(cut -d' ' -f2 "$LOGS/$p.rc")"; fi
+	if [ -e "$LOGS/$p.rc" ]; then printf ', %s %s s (%s)' "$p" $(cut -d' ' -f2,3 "$LOGS/$p.rc"); fi
 done
-printf '; total %s s\n' "$((SECONDS - T0))"
+printf '; total %s s; load %s\n' "$((SECONDS - T0))" "$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "${#failed[@]}" -gt 0 ]; then
 	echo "test.sh: FAILED: ${failed[*]} (logs: $LOGS)"
 	exit 1

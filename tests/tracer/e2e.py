@@ -18,6 +18,7 @@ import time
 
 BIN = sys.argv[1]
 FL = os.path.join(BIN, "flushlat")
+ORIG_TMPDIR = os.environ.get("TMPDIR")
 TMP = tempfile.mkdtemp(prefix="flushlat-e2e-")
 HIST_ERR = 0.0625  # log-linear buckets: 16 per octave
 
@@ -30,6 +31,13 @@ HIST_ERR = 0.0625  # log-linear buckets: 16 per octave
 # that run flushlat or a recorder as another user can reach the copies.
 PRIV_BIN, PRIV_LIB = os.path.join(TMP, "bin"), os.path.join(TMP, "lib")
 LIB = os.path.join(PRIV_LIB, "libflashstrike.so")
+# A recorder without --dir writes its metadata file in a fresh directory under TMPDIR: on
+# tmpfs here, as --no-sync means (nothing to wait for).  On ext4 a rename over the file
+# waits for its writeback (auto_da_alloc) while the writer threads spin: seconds of CPU per
+# thousand flushes, on a machine running many cases at once.  Cases that want real I/O
+# give --dir under TMP (ext4, with fsync).
+RECTMP = tempfile.mkdtemp(prefix="flushlat-e2e-", dir="/dev/shm") \
+    if os.path.isdir("/dev/shm") else os.path.join(TMP, "rec")
 
 
 def private_copies():
@@ -40,6 +48,9 @@ def private_copies():
     for name in ("libflashstrike.so", "libflashstrike_nosem.so"):
         shutil.copy2(os.path.join(os.path.dirname(BIN), "lib", name), PRIV_LIB)
     os.environ["LD_LIBRARY_PATH"] = PRIV_LIB
+    os.makedirs(RECTMP, exist_ok=True)
+    os.chmod(RECTMP, 0o1777)  # recorders run as other users too
+    os.environ["TMPDIR"] = RECTMP
 
 
 def rec(name="flush_recorder"):
@@ -184,7 +195,8 @@ def case_cmd_exact():
     # with fdatasync + rename + directory fsync (real I/O)
     log = tmp("d-sync")
     p = run([FL, "--format", "json", "--output", tmp("s.json"), "--", rec(), "--flushes", "60",
-             "--writers", "2", "--dir", tmp("wal"), "--log-durations", log], timeout=120)
+             "--writers", "2", "--rate", "2000", "--dir", tmp("wal"), "--log-durations", log],
+            timeout=120)
     check(p.returncode == 0, "sync rc=%d %s" % (p.returncode, p.stderr))
     exact(json_last(read(tmp("s.json"))), durations(log), "fsync mode")
     print("ok fsync mode")
@@ -388,17 +400,20 @@ def case_spin_load():
 
 def case_exit_status():
     """CMD's status propagates; SIGTERM to the tracer stops CMD cleanly."""
-    t = subprocess.Popen([FL, "--format", "json", "--", rec(), "--seconds", "30", "--no-sync"],
+    log = tmp("d")
+    t = subprocess.Popen([FL, "--format", "json", "--", rec(), "--seconds", "30", "--rate", "2000",
+                          "--no-sync", "--log-durations", log],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
-    child = int(run(["pgrep", "-P", str(t.pid)]).stdout.split()[0])
-    os.kill(child, signal.SIGKILL)
+    wait_for(lambda: os.path.exists(log) and lines(log) > 0, 30, "CMD flushing")
+    os.kill(child_pid(t.pid), signal.SIGKILL)
     _, err = t.communicate(timeout=20)
     check(t.returncode == 128 + 9, "killed CMD: rc %d, want 137" % t.returncode)
     check('"samples"' in err, "final snapshot missing after CMD died: %s" % err[-300:])
-    t = subprocess.Popen([FL, "--format", "json", "--", rec(), "--seconds", "30", "--no-sync",
-                          "--dump"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    log = tmp("d2")
+    t = subprocess.Popen([FL, "--format", "json", "--", rec(), "--seconds", "30", "--rate", "2000",
+                          "--no-sync", "--dump", "--log-durations", log],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: os.path.exists(log) and lines(log) > 0, 30, "CMD flushing")
     t.send_signal(signal.SIGTERM)
     out, err = t.communicate(timeout=20)
     check(t.returncode == 0, "SIGTERM: rc %d %s" % (t.returncode, err))
@@ -748,8 +763,11 @@ def case_migrate():
         print("SKIP: one CPU, no migration possible")
         sys.exit(77)
     log = tmp("d")
+    # paced writers (flat out they would spin on both CPUs for the whole run): the probes
+    # fire on the flushing thread, bounced like every other
     t = subprocess.Popen([FL, "--clock", "kernel", "--format", "json", "--", rec(), "--flushes",
-                          "500", "--writers", "2", "--dir", tmp("wal"), "--log-durations", log],
+                          "500", "--writers", "2", "--rate", "2000", "--dir", tmp("wal"),
+                          "--log-durations", log],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     child = child_pid(t.pid)  # forked once the probes are attached
     cpu, moves = 0, 0
@@ -1520,8 +1538,10 @@ def trace_lib_run(fl_args, rec_env_dir, n=100):
 def case_same_file():
     """The same file reached by several paths (bind mount, hard link, symlink, -p + --lib,
     -- CMD + --lib, -b + --lib) is attached once: every flush counted once."""
+    env = dict(os.environ)  # its own TMP on /tmp, as this one's
+    env.pop("TMPDIR") if ORIG_TMPDIR is None else env.update(TMPDIR=ORIG_TMPDIR)
     p = run(["unshare", "-m", sys.executable, os.path.abspath(__file__), BIN, "same_file_ns"],
-            timeout=170)
+            timeout=170, env=env)
     sys.stdout.write(p.stdout)
     check(p.returncode == 0, "in a private mount namespace: rc %d %s" % (p.returncode,
                                                                        p.stderr[-500:]))
@@ -2680,5 +2700,5 @@ if __name__ == "__main__":
                 p.wait()
         kill_descendants()
         # never into a mount a test made (a bind mount of build/lib, say)
-        subprocess.run(["rm", "-rf", "--one-file-system", TMP] + ([WAL] if WAL else []))
+        subprocess.run(["rm", "-rf", "--one-file-system", TMP, RECTMP] + ([WAL] if WAL else []))
     print("PASS " + name)
