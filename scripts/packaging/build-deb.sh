@@ -34,7 +34,7 @@ LDFLAGS="$(dpkg-buildflags --get LDFLAGS)"
 export CFLAGS CXXFLAGS LDFLAGS
 # A fresh configure: CMake reads CFLAGS/LDFLAGS only then.
 rm -rf "$BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX=/usr \
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX=/usr \
 	-DFLUSHLAT_BUILD_TESTS=OFF >"$BUILD.log" 2>&1 || { cat "$BUILD.log" >&2; die "configure failed"; }
 cmake --build "$BUILD" -j"$(nproc)" >>"$BUILD.log" 2>&1 || { tail -30 "$BUILD.log" >&2; die "build failed"; }
 (cd "$BUILD" && cpack -G DEB) >>"$BUILD.log" 2>&1 || { tail -30 "$BUILD.log" >&2; die "cpack failed"; }

@@ -2075,6 +2075,20 @@ def waldir(name):
     return os.path.join(WAL, name)
 
 
+def snapshots_until(t, pred, what, timeout=30):
+    """The lines tracer t (--interval, --format json, stdout a pipe) writes until a snapshot
+    for which pred holds (records are passed over)."""
+    got, end = [], time.time() + timeout
+    while True:
+        l = t.stdout.readline()
+        check(l, "the tracer stopped writing before %s" % what)
+        check(time.time() < end, "no %s in %d s" % (what, timeout))
+        got.append(l)
+        o = json.loads(l) if l.startswith("{") else {}
+        if o and "type" not in o and pred(o):
+            return got
+
+
 def split_json(text):
     """(records, snapshots) of a --format json stream."""
     recs, snaps = [], []
@@ -2444,14 +2458,20 @@ def case_anatomy_crash():
     r = subprocess.Popen([rec(), "--wait-for-tracer=20", "--flushes", "3", "--hold-flush", "30000",
                           "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     STARTED.append(r)
-    time.sleep(1.5)
+
+    def held(s):
+        return s["breakdown"]["checks"]["open_spans"] == 1 and s["in_flight"]["count"] == 1
+
+    def closed(s):
+        return s["breakdown"]["checks"]["open_spans"] == 0 and s["in_flight"]["count"] == 0
+    seen = snapshots_until(t, held, "a snapshot with the held flush open")
     r.kill()
     r.wait()
-    time.sleep(1.0)
+    seen += snapshots_until(t, closed, "a snapshot after the crash")
     t.send_signal(signal.SIGINT)
     out, _ = t.communicate(timeout=20)
     check(t.returncode == 0, "tracer rc %d %s" % (t.returncode, read(tmp("e"))))
-    snaps = split_json(out)[1]
+    snaps = split_json("".join(seen) + out)[1]
     opened = [s for s in snaps if s["breakdown"]["checks"]["open_spans"] == 1 and s["in_flight"]["count"] == 1]
     check(opened, "no snapshot saw the held flush open: %s" %
           [(s["breakdown"]["checks"]["open_spans"], s["in_flight"]["count"]) for s in snaps])
@@ -2535,9 +2555,9 @@ def case_anatomy_progs():
     --breakdown tracer leaves the recorder exact and no program behind."""
     path = os.path.realpath(rec())
     log = tmp("d")
-    r = subprocess.Popen([path, "--seconds", "6", "--rate", "2000", "--no-sync", "--dump",
+    r = subprocess.Popen([path, "--seconds", "60", "--rate", "2000", "--no-sync", "--dump",
                           "--log-durations", log], stdout=subprocess.PIPE, text=True)
-    time.sleep(0.3)
+    wait_for(lambda: os.path.exists(log) and lines(log) > 0, 30, "the recorder flushing")
     seen = {}
     for name, args, want in (("default", [], 2), ("breakdown", ["--breakdown"], 3),
                              ("syscalls", ["--breakdown", "--syscalls"], 5),
@@ -2555,6 +2575,7 @@ def case_anatomy_progs():
             t.send_signal(signal.SIGINT)
             t.communicate(timeout=20)
             check(t.returncode == 0, "%s: rc %d" % (name, t.returncode))
+    r.send_signal(signal.SIGTERM)
     out, _ = r.communicate(timeout=30)
     check(r.returncode == 0 and ("samples=%d " % len(durations(log))) in out, "recorder harmed")
     print("ok programs per mode %s; kill -9 of --breakdown --syscalls left nothing" % seen)
