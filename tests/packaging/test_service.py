@@ -141,6 +141,19 @@ def sandbox_script(argv, user, caps_list=None):
         "mount -t tmpfs -o ro,mode=000 tmpfs /root",
         "! test -d /run/user || mount -t tmpfs -o ro,mode=000 tmpfs /run/user",
     ]
+    # The build tree stands for /usr/bin and the recorders' directory: a clone in /tmp or
+    # /var/tmp (as CI's clean clone may be) is mounted back, read-only, at its own path
+    # inside the fresh /tmp, through a descriptor opened before that hid it (-c: mount(8)
+    # would otherwise resolve /proc/self/fd/3 to the path, now in the fresh /tmp).
+    build = os.path.dirname(os.path.abspath(BIN))
+    if any(build.startswith(d + "/") for d in ("/tmp", "/var/tmp")):
+        q = shlex.quote(build)
+        i = mounts.index("mount -t tmpfs -o mode=1777 tmpfs /tmp")
+        mounts.insert(i, "exec 3<%s" % q)
+        mounts.insert(i + 3, "mkdir -p %s && mount -c --bind /proc/self/fd/3 %s && exec 3<&- && "
+                      "mount -o remount,bind,ro %s" % (q, q, q))
+    elif any(build.startswith(d + "/") for d in ("/home", "/root", "/run/user")):
+        fail("the build tree %s is under a directory ProtectHome= hides: build elsewhere" % build)
     cred = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups",
             "--inh-caps=-all," + caps, "--ambient-caps=-all," + caps,
             "--bounding-set=-all," + caps, "--no-new-privs", "--"]
